@@ -1,0 +1,265 @@
+"""The ``vbis-geo`` command.
+
+Every failure the user can fix (no database, wrong URL, PostGIS missing, bad input) ends with
+one message saying what to do and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from vbis_geo import __version__
+from vbis_geo.errors import VbisError
+from vbis_geo.settings import Settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="vbis-geo")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """vbis-geo: the GIS core of Vietnam's National Biodiversity Information System."""
+    ctx.obj = Settings.from_env()
+
+
+# -- database ---------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """The database: the embedded development cluster and the schema migrations."""
+
+
+@db.command("start")
+@click.pass_obj
+def db_start(settings: Settings) -> None:
+    """Create (if needed) and start the embedded PostgreSQL cluster."""
+    from vbis_geo.db.cluster import EmbeddedCluster
+
+    if not settings.embedded_database:
+        click.echo("VBIS_DATABASE_URL is set: using that database, no embedded cluster to start")
+        return
+    cluster = EmbeddedCluster(settings)
+    started = cluster.start()
+    state = "started" if started else "already running"
+    click.echo(f"embedded PostgreSQL {state} on 127.0.0.1:{cluster.port} ({cluster.data_dir})")
+
+
+@db.command("stop")
+@click.pass_obj
+def db_stop(settings: Settings) -> None:
+    """Stop the embedded PostgreSQL cluster."""
+    from vbis_geo.db.cluster import EmbeddedCluster
+
+    if not settings.embedded_database:
+        click.echo("VBIS_DATABASE_URL is set: no embedded cluster to stop")
+        return
+    stopped = EmbeddedCluster(settings).stop()
+    click.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+
+
+@db.command("destroy")
+@click.confirmation_option(prompt="Delete the embedded cluster and all its data?")
+@click.pass_obj
+def db_destroy(settings: Settings) -> None:
+    """Stop the embedded cluster and delete its files."""
+    from vbis_geo.db.cluster import EmbeddedCluster
+
+    EmbeddedCluster(settings).destroy()
+    click.echo("embedded PostgreSQL removed")
+
+
+@db.command("status")
+@click.pass_obj
+def db_status(settings: Settings) -> None:
+    """Where the database is, its versions and its schema revision."""
+    from vbis_geo.db.engine import make_engine, server_info
+    from vbis_geo.db.migrate import current_revision, head_revision
+
+    click.echo(f"database: {settings.database_url.render_as_string(hide_password=True)}")
+    engine = make_engine(settings)
+    try:
+        info = server_info(engine)
+        click.echo(f"PostgreSQL {info.postgresql}, PostGIS {info.postgis}")
+        click.echo(f"schema revision: {current_revision(engine)} (head: {head_revision()})")
+    finally:
+        engine.dispose()
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Migrate the schema up to REVISION (default: head)."""
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.db.migrate import current_revision, upgrade
+
+    engine = make_engine(settings)
+    try:
+        before = current_revision(engine)
+        upgrade(engine, revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"schema at {after}" + ("" if before != after else " (unchanged)"))
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(settings: Settings, revision: str) -> None:
+    """Migrate the schema down to REVISION ('base' empties the database)."""
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.db.migrate import current_revision, downgrade
+
+    engine = make_engine(settings)
+    try:
+        downgrade(engine, revision)
+        click.echo(f"schema at {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+# -- data -------------------------------------------------------------------------------------
+@cli.group()
+def demo() -> None:
+    """The generated demo dataset."""
+
+
+@demo.command("load")
+@click.option(
+    "--occurrences",
+    "n_occurrences",
+    type=click.IntRange(min=0),
+    default=None,
+    help="number of occurrence records (default 200000; benchmarks use 1000000 or 10000000)",
+)
+@click.option(
+    "--size",
+    type=click.Choice(["demo", "1m", "10m"]),
+    default="demo",
+    show_default=True,
+    help="shortcut for --occurrences 200000 / 1000000 / 10000000",
+)
+@click.option("--seed", type=int, default=20251, show_default=True)
+@click.pass_obj
+def demo_load(settings: Settings, n_occurrences: int | None, size: str, seed: int) -> None:
+    """Generate the demo dataset deterministically and load it (skipped if already loaded)."""
+    from vbis_geo.demo.loader import DemoParameters, load_demo
+    from vbis_geo.db.engine import make_engine
+
+    sizes = {"demo": 200_000, "1m": 1_000_000, "10m": 10_000_000}
+    params = DemoParameters(
+        seed=seed, n_occurrences=n_occurrences if n_occurrences is not None else sizes[size]
+    )
+    engine = make_engine(settings)
+    try:
+        result = load_demo(engine, params, echo=click.echo)
+    finally:
+        engine.dispose()
+    click.echo(result.summary())
+
+
+@cli.group("admin-units")
+def admin_units() -> None:
+    """Provincial-level administrative units (63 until 2025-06-30, 34 from 2025-07-01)."""
+
+
+@admin_units.command("load")
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="folder with vn-provinces-63-odv/ and vn-provinces-34-2025/ (default VBIS_SHARED_DATA)",
+)
+@click.option("--if-present", is_flag=True, help="do nothing (exit 0) when the folder is missing")
+@click.pass_obj
+def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool) -> None:
+    """Load the 63 and 34 province sets with their validity dates and the 63->34 lineage."""
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.ingest.admin_units import load_vietnam_provinces
+
+    data_dir = data_dir or settings.shared_data_dir
+    if not data_dir.is_dir():
+        if if_present:
+            click.echo(f"no province data at {data_dir}: admin_units left as they are")
+            return
+        raise click.BadParameter(f"{data_dir} does not exist", param_hint="--data-dir")
+    engine = make_engine(settings)
+    try:
+        counts = load_vietnam_provinces(engine, data_dir)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"admin_units: {counts['63']} provinces valid until 2025-06-30, {counts['34']} units "
+        f"from 2025-07-01, {counts['lineage']} lineage links"
+    )
+
+
+# -- publishing and serving -------------------------------------------------------------------
+@cli.command()
+@click.option("--check", is_flag=True, help="exit 1 if ogc_config/ is not up to date")
+@click.pass_obj
+def publish(settings: Settings, check: bool) -> None:
+    """Render ogc_config/ (the pygeoapi configuration) from layers/*.yml."""
+    from vbis_geo.catalog import load_layers
+    from vbis_geo.publish.config import dump_config, render_config, write_config
+    from vbis_geo.web.ogc import config_path, layers_dir
+
+    config = render_config(load_layers(layers_dir()))
+    path = config_path(settings)
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != dump_config(config):
+            click.echo(f"{path} is stale: run `vbis-geo publish`", err=True)
+            sys.exit(1)
+        click.echo(f"{path} is up to date")
+        return
+    changed = write_config(config, path)
+    click.echo(f"{path} {'written' if changed else 'unchanged'}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the platform with gunicorn (portal /, spatial API /api, OGC API /ogc)."""
+    from vbis_geo.db.engine import make_engine, server_info
+    from vbis_geo.web.wsgi import run_gunicorn
+
+    engine = make_engine(settings)
+    try:
+        server_info(engine)  # fail here, clearly, rather than in every worker
+    finally:
+        engine.dispose()
+    click.echo(f"serving vbis-geo {__version__} at http://{host}:{port}/ (Ctrl-C stops)")
+    run_gunicorn(settings, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    """Entry point: run the command, turning expected failures into one clear message."""
+    try:
+        cli.main(standalone_mode=False)
+    except VbisError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        from vbis_geo.db.engine import database_unavailable
+
+        click.echo(f"error: {database_unavailable(Settings.from_env().database_url, exc)}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Database access: engine and sessions, the declarative models, the embedded dev cluster."""

@@ -1,0 +1,55 @@
+"""Run the Alembic migrations in ``migrations/`` against the configured database."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from vbis_geo.db.engine import database_unavailable
+from vbis_geo.settings import PROJECT_DIR
+
+MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration of ``migrations/`` (the same file the alembic CLI reads)."""
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database behind ``engine`` up to ``revision`` (in one transaction)."""
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate the database behind ``engine`` down to ``revision``."""
+    _run(engine, command.downgrade, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise database_unavailable(engine.url, exc) from None
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _run(engine: Engine, fn, revision: str) -> None:  # type: ignore[no-untyped-def]
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            fn(config, revision)
+    except OperationalError as exc:
+        raise database_unavailable(engine.url, exc) from None

@@ -1,0 +1,37 @@
+"""The declarative models, one module per aggregate. Importing this package registers them all."""
+
+from vbis_geo.db.models.admin import AdminUnit, AdminUnitLineage
+from vbis_geo.db.models.areas import Ecosystem, PlanningZone, Wetland
+from vbis_geo.db.models.datasets import Dataset
+from vbis_geo.db.models.facilities import ConservationFacility
+from vbis_geo.db.models.occurrences import Occurrence
+from vbis_geo.db.models.protected_areas import PADesignation, PAZone, ProtectedArea
+from vbis_geo.db.models.taxa import Taxon, TaxonStatus
+
+__all__ = [
+    "AdminUnit",
+    "AdminUnitLineage",
+    "ConservationFacility",
+    "Dataset",
+    "Ecosystem",
+    "Occurrence",
+    "PADesignation",
+    "PAZone",
+    "PlanningZone",
+    "ProtectedArea",
+    "Taxon",
+    "TaxonStatus",
+    "Wetland",
+]
+
+#: Tables with a geometry, in the order they are published as OGC API collections.
+SPATIAL_MODELS = (
+    AdminUnit,
+    ProtectedArea,
+    PAZone,
+    Wetland,
+    Ecosystem,
+    PlanningZone,
+    ConservationFacility,
+    Occurrence,
+)

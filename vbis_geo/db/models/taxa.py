@@ -1,0 +1,110 @@
+"""``taxa``, the taxonomy backbone, and ``taxon_statuses``, their conservation statuses.
+
+Statuses are rows of named lists (../shared/DOMAIN.md, "Species"), so that a list can be
+amended, cited and, later, versioned without changing the table:
+
+================== ============================================ ==========================
+list               meaning                                      categories
+================== ============================================ ==========================
+iucn_red_list      IUCN Red List (global assessment)            EX EW CR EN VU NT LC DD
+vn_red_data_book   Sách Đỏ Việt Nam 2007                        EX EW CR EN VU LR DD
+priority_protected Decree 64/2019/NĐ-CP list (and amendments)    (none)
+forest_law_group   Decree 06/2019/NĐ-CP groups                   IA IB IIA IIB
+cites              CITES appendix                               I II III
+endemic            endemic to Vietnam                           (none)
+invasive_alien     Circular 35/2018/TT-BTNMT                    (none)
+migratory          migratory species (e.g. CMS, flyway lists)   (none)
+================== ============================================ ==========================
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vbis_geo.db.base import Base, FromDataset, Timestamps, enum_check
+
+RANKS = (
+    "kingdom",
+    "phylum",
+    "class",
+    "order",
+    "family",
+    "genus",
+    "species",
+    "subspecies",
+    "variety",
+    "form",
+)
+TAXONOMIC_STATUSES = ("accepted", "synonym", "doubtful")
+STATUS_CATEGORIES: dict[str, tuple[str, ...] | None] = {
+    "iucn_red_list": ("EX", "EW", "CR", "EN", "VU", "NT", "LC", "DD"),
+    "vn_red_data_book": ("EX", "EW", "CR", "EN", "VU", "LR", "DD"),
+    "priority_protected": None,
+    "forest_law_group": ("IA", "IB", "IIA", "IIB"),
+    "cites": ("I", "II", "III"),
+    "endemic": None,
+    "invasive_alien": None,
+    "migratory": None,
+}
+
+
+def _status_category_check() -> sa.CheckConstraint:
+    clauses = []
+    for name, categories in STATUS_CATEGORIES.items():
+        if categories is None:
+            clauses.append(f"(list = '{name}' AND category IS NULL)")
+        else:
+            allowed = ", ".join(f"'{c}'" for c in categories)
+            clauses.append(f"(list = '{name}' AND category IN ({allowed}))")
+    return sa.CheckConstraint(" OR ".join(clauses), name="category_fits_list")
+
+
+class Taxon(FromDataset, Timestamps, Base):
+    __tablename__ = "taxa"
+    __table_args__ = (
+        enum_check("rank", RANKS),
+        enum_check("taxonomic_status", TAXONOMIC_STATUSES),
+        sa.UniqueConstraint("scientific_name", "rank"),
+        sa.CheckConstraint(
+            "(taxonomic_status = 'synonym') = (accepted_id IS NOT NULL)",
+            name="synonym_has_accepted",
+        ),
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rank: Mapped[str] = mapped_column(sa.String(20))
+    scientific_name: Mapped[str] = mapped_column(sa.Text)
+    authorship: Mapped[str | None] = mapped_column(sa.Text)
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("taxa.id", ondelete="RESTRICT"), index=True
+    )
+    taxonomic_status: Mapped[str] = mapped_column(sa.String(20), server_default="accepted")
+    #: for a synonym, the accepted taxon it stands for
+    accepted_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("taxa.id", ondelete="RESTRICT"), index=True
+    )
+    vernacular_name_vi: Mapped[str | None] = mapped_column(sa.Text)
+    vernacular_name_en: Mapped[str | None] = mapped_column(sa.Text)
+    remarks: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class TaxonStatus(Base):
+    """One taxon's entry on one status list."""
+
+    __tablename__ = "taxon_statuses"
+    __table_args__ = (
+        enum_check("list", tuple(STATUS_CATEGORIES)),
+        _status_category_check(),
+        sa.UniqueConstraint("taxon_id", "list"),
+        sa.Index("ix_taxon_statuses_list_category", "list", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taxon_id: Mapped[int] = mapped_column(sa.ForeignKey("taxa.id", ondelete="CASCADE"))
+    list: Mapped[str] = mapped_column(sa.String(30))
+    category: Mapped[str | None] = mapped_column(sa.String(10))
+    #: the list's edition or legal act, e.g. "IUCN 2024-2", "Nghị định 64/2019/NĐ-CP"
+    source: Mapped[str | None] = mapped_column(sa.Text)
+    assessed_year: Mapped[int | None]

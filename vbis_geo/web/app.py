@@ -1,0 +1,27 @@
+"""The Flask application factory: portal at ``/``, the spatial API at ``/api``, pygeoapi at ``/ogc``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from vbis_geo.settings import Settings
+from vbis_geo.web import api, db, errors, ogc, portal
+
+
+def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> Flask:
+    """Build the vbis-geo WSGI application.
+
+    ``settings`` defaults to ``Settings.from_env()``. pygeoapi reads its configuration once per
+    process, so only the first application of a process can mount it with a given database.
+    """
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["VBIS_SETTINGS"] = settings
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    if mount_ogc:
+        ogc.init_app(app, settings)
+    return app

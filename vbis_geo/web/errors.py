@@ -1,0 +1,42 @@
+"""The one table mapping domain errors to HTTP responses."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.wrappers import Response
+
+from vbis_geo.errors import (
+    ClusterError,
+    ConfigError,
+    DatabaseUnavailable,
+    InvalidInput,
+    NotFound,
+    PostGISMissing,
+    VbisError,
+)
+
+HTTP_STATUS: dict[type[VbisError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    DatabaseUnavailable: 503,
+    PostGISMissing: 503,
+    ClusterError: 503,
+    ConfigError: 500,
+}
+
+
+def status_for(exc: VbisError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(VbisError)
+    def _domain_error(exc: VbisError) -> tuple[Response, int]:
+        status = status_for(exc)
+        body = {"code": type(exc).__name__, "description": exc.message}
+        if exc.hint:
+            body["hint"] = exc.hint
+        return jsonify(body), status

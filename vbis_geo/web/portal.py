@@ -1,0 +1,16 @@
+"""The portal page (``/``). The full map portal comes with the thematic-maps issue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from vbis_geo import __version__
+from vbis_geo.catalog import load_layers
+from vbis_geo.web.ogc import layers_dir
+
+bp = Blueprint("portal", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", layers=load_layers(layers_dir()), version=__version__)
