@@ -107,9 +107,7 @@ def upgrade() -> None:
         sa.Column(
             "area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column(
@@ -267,9 +265,7 @@ def upgrade() -> None:
         sa.Column(
             "area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column("remarks", sa.Text(), nullable=True),
@@ -347,9 +343,7 @@ def upgrade() -> None:
         sa.Column(
             "area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column("remarks", sa.Text(), nullable=True),
@@ -428,9 +422,7 @@ def upgrade() -> None:
         sa.Column(
             "gis_area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column(
@@ -598,9 +590,7 @@ def upgrade() -> None:
         sa.Column(
             "area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column("remarks", sa.Text(), nullable=True),
@@ -816,9 +806,7 @@ def upgrade() -> None:
         sa.Column(
             "area_ha",
             sa.Double(),
-            sa.Computed(
-                "ST_Area(ST_Transform(geom, 6933)) / 10000.0",
-            ),
+            sa.Computed("ST_Area(ST_Transform(geom, 6933)) / 10000.0", persisted=True),
             nullable=True,
         ),
         sa.Column("remarks", sa.Text(), nullable=True),

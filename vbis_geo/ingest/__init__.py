@@ -1,0 +1,1 @@
+"""Ingest: read -> validate -> reproject -> load. Every write path into PostGIS lives here."""
