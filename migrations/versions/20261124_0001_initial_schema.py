@@ -553,7 +553,7 @@ def upgrade() -> None:
             "parent_id IS NULL OR parent_id <> id", name=op.f("ck_taxa_not_own_parent")
         ),
         sa.ForeignKeyConstraint(
-            ["accepted_id"], ["taxa.id"], name=op.f("fk_taxa_accepted_id_taxa"), ondelete="RESTRICT"
+            ["accepted_id"], ["taxa.id"], name=op.f("fk_taxa_accepted_id_taxa")
         ),
         sa.ForeignKeyConstraint(
             ["dataset_id"],
@@ -562,7 +562,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["parent_id"], ["taxa.id"], name=op.f("fk_taxa_parent_id_taxa"), ondelete="RESTRICT"
+            ["parent_id"], ["taxa.id"], name=op.f("fk_taxa_parent_id_taxa")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_taxa")),
         sa.UniqueConstraint("scientific_name", "rank", name=op.f("uq_taxa_scientific_name_rank")),

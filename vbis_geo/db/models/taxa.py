@@ -74,16 +74,18 @@ class Taxon(FromDataset, Timestamps, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # parent and accepted links are NO ACTION (checked at the end of a statement), so that a
+    # whole branch can be deleted in one statement
     rank: Mapped[str] = mapped_column(sa.String(20))
     scientific_name: Mapped[str] = mapped_column(sa.Text)
     authorship: Mapped[str | None] = mapped_column(sa.Text)
     parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("taxa.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("taxa.id"), index=True
     )
     taxonomic_status: Mapped[str] = mapped_column(sa.String(20), server_default="accepted")
     #: for a synonym, the accepted taxon it stands for
     accepted_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("taxa.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("taxa.id"), index=True
     )
     vernacular_name_vi: Mapped[str | None] = mapped_column(sa.Text)
     vernacular_name_en: Mapped[str | None] = mapped_column(sa.Text)
