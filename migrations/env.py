@@ -12,19 +12,11 @@ from sqlalchemy import engine_from_config, pool
 
 from vbis_geo.db import models  # noqa: F401  (registers every table on Base.metadata)
 from vbis_geo.db.base import Base
+from vbis_geo.db.migrate import include_object
 from vbis_geo.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata
-
-# PostGIS and its extensions own these; they are never part of vbis-geo's schema.
-FOREIGN_TABLES = {"spatial_ref_sys", "topology", "layer"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and name in FOREIGN_TABLES:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from vbis_geo import __version__
@@ -155,7 +156,11 @@ def demo_load(settings: Settings, n_occurrences: int | None, size: str, seed: in
     )
     engine = make_engine(settings)
     try:
-        result = load_demo(engine, params, echo=click.echo)
+        with engine.begin() as conn:
+            result = load_demo(conn, params, echo=click.echo)
+        if not result.skipped:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
     finally:
         engine.dispose()
     click.echo(result.summary())
@@ -188,12 +193,14 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
         raise click.BadParameter(f"{data_dir} does not exist", param_hint="--data-dir")
     engine = make_engine(settings)
     try:
-        counts = load_vietnam_provinces(engine, data_dir)
+        with engine.begin() as conn:
+            counts = load_vietnam_provinces(conn, data_dir)
     finally:
         engine.dispose()
     click.echo(
         f"admin_units: {counts['63']} provinces valid until 2025-06-30, {counts['34']} units "
         f"from 2025-07-01, {counts['lineage']} lineage links"
+        + (" (already loaded: unchanged)" if counts["unchanged"] else "")
     )
 
 

@@ -96,10 +96,6 @@ class Settings:
             public_url=public_url,
         )
 
-    def with_database(self, url: URL) -> Settings:
-        """Return a copy of these settings pointing at another database (tests use this)."""
-        return Settings(**{**self.__dict__, "database_url": url})
-
     @property
     def ogc_url(self) -> str:
         """Base URL of the OGC API (pygeoapi mounted at ``/ogc``)."""

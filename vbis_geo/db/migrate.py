@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -13,6 +14,15 @@ from vbis_geo.db.engine import database_unavailable
 from vbis_geo.settings import PROJECT_DIR
 
 MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+#: PostGIS and its extensions own these tables; they are never part of vbis-geo's schema
+FOREIGN_TABLES = {"spatial_ref_sys", "topology", "layer"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """Autogenerate filter: vbis-geo's objects only, geometry indexes as GeoAlchemy2 sees them."""
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def alembic_config() -> Config:

@@ -97,10 +97,9 @@ class DemoData:
         for name in ("protected_areas", "designations", "zones", "wetlands", "ecosystems",
                      "planning_zones", "facilities", "taxa", "statuses"):
             for row in getattr(self, name):
-                for key in sorted(row):
-                    value = row[key]
+                for key, value in sorted(strip_private(row).items()):
                     if isinstance(value, BaseGeometry):
-                        value = shapely.to_wkb(value, rounding_precision=-1).hex()
+                        value = value.wkb_hex
                     digest.update(f"{key}={value!r};".encode())
         digest.update(pd.util.hash_pandas_object(self.occurrences, index=False).values.tobytes())
         return digest.hexdigest()

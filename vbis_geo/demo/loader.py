@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from vbis_geo.demo.generate import (
@@ -79,25 +79,26 @@ class DemoLoadResult:
 
 
 def load_demo(
-    engine: Engine, params: DemoParameters, echo: Callable[[str], Any] = print
+    conn: Connection, params: DemoParameters, echo: Callable[[str], Any] = print
 ) -> DemoLoadResult:
-    """Generate and load the demo dataset unless it is already there with ``params``."""
+    """Generate and load the demo dataset unless it is already there with ``params``.
+
+    Runs inside the caller's transaction (``with engine.begin() as conn``): all or nothing.
+    """
     started = time.perf_counter()
     wanted = params.as_dict()
-    with engine.connect() as conn:
-        current = conn.execute(
-            sa.text("SELECT parameters FROM datasets WHERE code = :code"),
-            {"code": DEMO_DATASETS["occurrences"][0]},
-        ).scalar()
+    current = conn.execute(
+        sa.text("SELECT parameters FROM datasets WHERE code = :code"),
+        {"code": DEMO_DATASETS["occurrences"][0]},
+    ).scalar()
     if current == wanted:
         return DemoLoadResult(True, {}, time.perf_counter() - started)
     echo(f"generating the demo dataset ({params.n_occurrences:,} occurrences, seed {params.seed})")
     data = generate(params)
     echo("loading it in one transaction")
-    with engine.begin() as conn:
-        remove_demo(conn)
-        dataset_ids = _upsert_datasets(conn, wanted, data)
-        counts = write_demo(conn, data, dataset_ids)
+    remove_demo(conn)
+    dataset_ids = _upsert_datasets(conn, wanted, data)
+    counts = write_demo(conn, data, dataset_ids)
     return DemoLoadResult(False, counts, time.perf_counter() - started)
 
 
@@ -210,7 +211,6 @@ def write_demo(conn: Connection, data: DemoData, dataset_ids: dict[str, int]) ->
               "taxon_id": taxon_ids[s["taxon_key"]]} for s in data.statuses],
         )
     _copy_occurrences(conn, data.occurrences, taxon_ids, dataset_ids["occurrences"])
-    conn.execute(sa.text("ANALYZE"))
     return _counts(data)
 
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from shapely import make_valid
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from vbis_geo.errors import InvalidInput
 from vbis_geo.names import fold_diacritics, slug
@@ -40,39 +40,64 @@ CROSSWALK = Path("vn-provinces-63-odv/vn_provinces_63_to_34_crosswalk.csv")
 ODV_34 = Path("vn-provinces-34-2025/diaphantinhvn_merged.geojson")
 
 
-def load_vietnam_provinces(engine: Engine, data_dir: Path) -> dict[str, int]:
-    """Load both sets and their lineage from ``data_dir``; returns counts per part."""
+def load_vietnam_provinces(conn: Connection, data_dir: Path) -> dict[str, int]:
+    """Load both sets and their lineage from ``data_dir``; returns counts per part.
+
+    Runs inside the caller's transaction (``with engine.begin() as conn``): all or nothing.
+    """
     crosswalk = read_crosswalk(data_dir / CROSSWALK)
     old = read_provinces_63(data_dir / ODV_63, crosswalk)
     new = read_units_34(data_dir / ODV_34)
     missing = {row["ten_tinh_34"] for row in crosswalk.values()} - set(new["source_name"])
     if missing:
         raise InvalidInput(f"{data_dir / CROSSWALK}: units {sorted(missing)} are not in {ODV_34}")
-    with engine.begin() as conn:
-        ds_63 = upsert_source_dataset(conn, data_dir / ODV_63, "admin-units-63-odv", 63)
-        ds_34 = upsert_source_dataset(conn, data_dir / ODV_34, "admin-units-34-2025", 34)
-        ids_63 = upsert_units(conn, old, ds_63)
-        ids_34 = upsert_units(conn, new, ds_34)
-        id_34_by_name = dict(zip(new["source_name"], (ids_34[c] for c in new["code"]), strict=True))
-        links = [
-            {
-                "predecessor_id": ids_63[row["iso_3166_2"]],
-                "successor_id": id_34_by_name[row["ten_tinh_34"]],
-                "effective_date": VALID_FROM_34,
-                "legal_basis": REFORM_BASIS,
-            }
-            for row in crosswalk.values()
-        ]
-        conn.execute(
+    if _already_loaded(conn, {"admin-units-63-odv": data_dir / ODV_63,
+                              "admin-units-34-2025": data_dir / ODV_34}):
+        return {"63": len(old), "34": len(new), "lineage": len(crosswalk), "unchanged": 1}
+    ds_63 = upsert_source_dataset(conn, data_dir / ODV_63, "admin-units-63-odv", 63)
+    ds_34 = upsert_source_dataset(conn, data_dir / ODV_34, "admin-units-34-2025", 34)
+    ids_63 = upsert_units(conn, old, ds_63)
+    ids_34 = upsert_units(conn, new, ds_34)
+    id_34_by_name = dict(zip(new["source_name"], (ids_34[c] for c in new["code"]), strict=True))
+    links = [
+        {
+            "predecessor_id": ids_63[row["iso_3166_2"]],
+            "successor_id": id_34_by_name[row["ten_tinh_34"]],
+            "effective_date": VALID_FROM_34,
+            "legal_basis": REFORM_BASIS,
+        }
+        for row in crosswalk.values()
+    ]
+    conn.execute(
+        sa.text(
+            "INSERT INTO admin_unit_lineage (predecessor_id, successor_id, effective_date, "
+            "legal_basis) VALUES (:predecessor_id, :successor_id, :effective_date, "
+            ":legal_basis) ON CONFLICT (predecessor_id, successor_id) DO UPDATE SET "
+            "effective_date = EXCLUDED.effective_date, legal_basis = EXCLUDED.legal_basis"
+        ),
+        links,
+    )
+    return {"63": len(ids_63), "34": len(ids_34), "lineage": len(links), "unchanged": 0}
+
+
+def _already_loaded(conn: Connection, sources: dict[str, Path]) -> bool:
+    """True when every source is recorded with the same checksum and its units are present."""
+    for code, path in sources.items():
+        row = conn.execute(
             sa.text(
-                "INSERT INTO admin_unit_lineage (predecessor_id, successor_id, effective_date, "
-                "legal_basis) VALUES (:predecessor_id, :successor_id, :effective_date, "
-                ":legal_basis) ON CONFLICT (predecessor_id, successor_id) DO UPDATE SET "
-                "effective_date = EXCLUDED.effective_date, legal_basis = EXCLUDED.legal_basis"
+                "SELECT d.source_sha256, d.n_loaded, "
+                "(SELECT count(*) FROM admin_units u WHERE u.dataset_id = d.id) AS n "
+                "FROM datasets d WHERE d.code = :code"
             ),
-            links,
-        )
-    return {"63": len(ids_63), "34": len(ids_34), "lineage": len(links)}
+            {"code": code},
+        ).one_or_none()
+        if row is None or row.source_sha256 != _sha256(path) or row.n != row.n_loaded:
+            return False
+    return True
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_crosswalk(path: Path) -> dict[int, dict[str, str]]:
@@ -162,7 +187,7 @@ def _strip_city(name: str) -> str:
 
 def upsert_source_dataset(conn: Connection, path: Path, code: str, count: int) -> int:
     """Record (or refresh) the ``datasets`` entry of a province source file; returns its id."""
-    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+    checksum = _sha256(path)
     readme = path.parent / "README.md"
     return int(
         conn.execute(

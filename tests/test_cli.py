@@ -1,0 +1,98 @@
+"""The command line: one clear message and a non-zero exit for what the user can fix."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import create_database, drop_database
+
+CLI = [sys.executable, "-m", "vbis_geo.cli"]
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, **env},
+    )
+
+
+def assert_one_clear_error(result: subprocess.CompletedProcess, *expected: str) -> None:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
+    for text in expected:
+        assert text in result.stderr
+
+
+def test_unreachable_database():
+    result = run_cli("db", "status", VBIS_DATABASE_URL="postgresql://vbis@127.0.0.1:9/vbis")
+    assert_one_clear_error(result, "cannot connect to", "127.0.0.1:9", "VBIS_DATABASE_URL")
+
+
+def test_malformed_url():
+    result = run_cli("db", "upgrade", VBIS_DATABASE_URL="mysql://root@localhost/vbis")
+    assert_one_clear_error(result, "needs PostgreSQL", "postgresql://USER")
+
+
+@pytest.mark.db
+def test_database_that_does_not_exist(server_url):
+    url = server_url.set(database="vbis_no_such_db").render_as_string(hide_password=False)
+    result = run_cli("db", "status", VBIS_DATABASE_URL=url)
+    assert_one_clear_error(result, "does not exist", "create the database")
+
+
+@pytest.mark.db
+def test_postgis_missing(server_url):
+    url = create_database(server_url, "vbis_test_nopostgis")
+    try:
+        result = run_cli(
+            "db", "status", VBIS_DATABASE_URL=url.render_as_string(hide_password=False)
+        )
+        assert_one_clear_error(result, "has no PostGIS extension", "vbis-geo db upgrade")
+    finally:
+        drop_database(url)
+
+
+@pytest.mark.db
+def test_upgrade_creates_postgis_and_is_idempotent(server_url):
+    url = create_database(server_url, "vbis_test_cli")
+    env = {"VBIS_DATABASE_URL": url.render_as_string(hide_password=False)}
+    try:
+        first = run_cli("db", "upgrade", **env)
+        assert first.returncode == 0, first.stderr
+        second = run_cli("db", "upgrade", **env)
+        assert second.returncode == 0 and "(unchanged)" in second.stdout
+        status = run_cli("db", "status", **env)
+        assert "PostGIS 3" in status.stdout
+    finally:
+        drop_database(url)
+
+
+def test_published_ogc_config_is_current_and_valid():
+    result = run_cli("publish", "--check")
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_ogc_config_validates_against_pygeoapi_schema(monkeypatch):
+    from pygeoapi.config import validate_config
+    from pygeoapi.util import yaml_load
+
+    from vbis_geo.publish.config import CONFIG_VARIABLES
+    from vbis_geo.settings import PROJECT_DIR
+
+    for name in CONFIG_VARIABLES:
+        monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "http://h/ogc")
+    with (PROJECT_DIR / "ogc_config" / "pygeoapi-config.yml").open(encoding="utf-8") as fh:
+        assert validate_config(yaml_load(fh))
+
+
+def test_stale_ogc_config_is_detected(tmp_path):
+    stale = tmp_path / "ogc_config"
+    stale.mkdir()
+    (stale / "pygeoapi-config.yml").write_text("server: {}\n", encoding="utf-8")
+    result = run_cli("publish", "--check", VBIS_HOME=str(tmp_path))
+    assert result.returncode == 1
+    assert "is stale" in result.stderr

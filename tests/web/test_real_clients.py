@@ -1,0 +1,49 @@
+"""Real clients against the live server: GDAL's OGC API Features driver and OWSLib."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from vbis_geo.db.models import SPATIAL_MODELS
+
+pytestmark = pytest.mark.db
+
+SPATIAL_TABLES = sorted(m.__tablename__ for m in SPATIAL_MODELS)
+
+
+def test_gdal_oapif_driver_lists_every_layer(live_server):
+    ogrinfo = shutil.which("ogrinfo")
+    assert ogrinfo, "gdal-bin is part of the set-up (make system)"
+    result = subprocess.run(
+        [ogrinfo, "-ro", "-q", "-json", f"OAPIF:{live_server}/ogc"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    layers = {layer["name"] for layer in json.loads(result.stdout)["layers"]}
+    assert layers == set(SPATIAL_TABLES)
+
+
+def test_gdal_reads_features_of_a_layer(live_server):
+    result = subprocess.run(
+        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"OAPIF:{live_server}/ogc",
+         "conservation_facilities"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    features = json.loads(result.stdout)["features"]
+    assert len(features) >= 10
+    assert all(f["geometry"]["type"] == "Point" for f in features)
+    assert any("Cúc Phương" in f["properties"]["name_vi"] for f in features)
+
+
+def test_owslib_features_client(live_server):
+    from owslib.ogcapi.features import Features
+
+    api = Features(f"{live_server}/ogc")
+    collections = {c["id"] for c in api.collections()["collections"]}
+    assert collections == set(SPATIAL_TABLES)
+    items = api.collection_items("protected_areas", limit=5)
+    assert len(items["features"]) == 5
+    assert {"code", "name_vi", "legal_category"} <= set(items["features"][0]["properties"])
