@@ -6,6 +6,7 @@ one message saying what to do and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -235,8 +236,12 @@ def publish(settings: Settings, check: bool) -> None:
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve the platform with gunicorn (portal /, spatial API /api, OGC API /ogc)."""
     from vbis_geo.db.engine import make_engine, server_info
+    from vbis_geo.settings import DEFAULT_PUBLIC_URL
     from vbis_geo.web.wsgi import run_gunicorn
 
+    if settings.public_url == DEFAULT_PUBLIC_URL:
+        # no public address configured: links point at the address served
+        settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
     engine = make_engine(settings)
     try:
         server_info(engine)  # fail here, clearly, rather than in every worker

@@ -38,6 +38,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 EMBEDDED_DB_NAME = "vbis"
 EMBEDDED_DB_USER = "vbis"
 DEFAULT_EMBEDDED_PORT = 54329
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Settings:
             )
             embedded = True
         bindir = env.get("VBIS_PG_BINDIR")
-        public_url = env.get("VBIS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+        public_url = env.get("VBIS_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/")
         if not public_url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"VBIS_PUBLIC_URL={public_url!r} is not an http(s) URL",

@@ -41,7 +41,7 @@ def test_collection_titles_are_bilingual(client):
 
 
 def test_ogc_links_point_under_ogc(client, test_settings):
-    landing = client.get("/ogc?f=json").get_json()
+    landing = client.get("/ogc/?f=json").get_json()
     hrefs = [link["href"] for link in landing["links"]]
     assert any(h.startswith(f"{test_settings.public_url}/ogc/collections") for h in hrefs)
 

@@ -14,7 +14,6 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 N_VERTICES = 96
 
@@ -30,12 +29,19 @@ def _laea(lon: float, lat: float) -> tuple[Transformer, Transformer]:
 
 def to_local(geom: BaseGeometry, lon: float, lat: float) -> BaseGeometry:
     """``geom`` (lon/lat) in metres of the equal-area projection centred on (lon, lat)."""
-    return transform(_laea(lon, lat)[0].transform, geom)
+    return _reproject(geom, _laea(lon, lat)[0])
 
 
 def to_lonlat(geom: BaseGeometry, lon: float, lat: float) -> BaseGeometry:
     """Inverse of :func:`to_local`."""
-    return transform(_laea(lon, lat)[1].transform, geom)
+    return _reproject(geom, _laea(lon, lat)[1])
+
+
+def _reproject(geom: BaseGeometry, transformer: Transformer) -> BaseGeometry:
+    def coords(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(geom, coords)
 
 
 def blob(rng: np.random.Generator, area_m2: float, elongation: float = 1.6) -> Polygon:
