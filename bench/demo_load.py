@@ -50,10 +50,13 @@ def main() -> None:
             csv_text = _occurrence_csv(params)
             with engine.connect() as conn:
                 trans = conn.begin()
-                conn.execute(sa.text(
-                    "CREATE TEMP TABLE floor (occurrence_id text, taxon text, basis text, "
-                    "event_date date, recorded_by text, n int, unc float8, locality text, "
-                    "lon float8, lat float8)"))
+                conn.execute(
+                    sa.text(
+                        "CREATE TEMP TABLE floor (occurrence_id text, taxon text, basis text, "
+                        "event_date date, recorded_by text, n int, unc float8, locality text, "
+                        "lon float8, lat float8)"
+                    )
+                )
                 cursor = conn.connection.driver_connection.cursor()
                 started = time.perf_counter()
                 with cursor.copy("COPY floor FROM STDIN WITH (FORMAT csv)") as copy:
@@ -61,8 +64,10 @@ def main() -> None:
                 floor.append(time.perf_counter() - started)
                 trans.rollback()
         m_ours, m_floor = statistics.median(ours), statistics.median(floor)
-        print(f"demo load, {args.occurrences:,} occurrences + all other layers "
-              f"(generate + insert + indexes), median of {args.repeat}: {m_ours:.2f} s")
+        print(
+            f"demo load, {args.occurrences:,} occurrences + all other layers "
+            f"(generate + insert + indexes), median of {args.repeat}: {m_ours:.2f} s"
+        )
         print(f"floor, bare COPY of the same occurrence rows, median: {m_floor:.2f} s")
         print(f"ratio: {m_ours / m_floor:.1f}x the floor")
     finally:

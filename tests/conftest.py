@@ -105,7 +105,9 @@ def test_settings(settings: Settings, server_url: URL, shared_data: Path) -> Ite
         upgrade(engine)
         with engine.begin() as conn:
             load_vietnam_provinces(conn, shared_data)
-            load_demo(conn, DemoParameters(n_occurrences=TEST_DEMO_OCCURRENCES), echo=lambda _: None)
+            load_demo(
+                conn, DemoParameters(n_occurrences=TEST_DEMO_OCCURRENCES), echo=lambda _: None
+            )
         yield test
     finally:
         engine.dispose()

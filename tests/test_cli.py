@@ -13,7 +13,11 @@ CLI = [sys.executable, "-m", "vbis_geo.cli"]
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=120, check=False,
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, **env},
     )
 

@@ -148,8 +148,8 @@ def demo() -> None:
 @click.pass_obj
 def demo_load(settings: Settings, n_occurrences: int | None, size: str, seed: int) -> None:
     """Generate the demo dataset deterministically and load it (skipped if already loaded)."""
-    from vbis_geo.demo.loader import DemoParameters, load_demo
     from vbis_geo.db.engine import make_engine
+    from vbis_geo.demo.loader import DemoParameters, load_demo
 
     sizes = {"demo": 200_000, "1m": 1_000_000, "10m": 10_000_000}
     params = DemoParameters(
@@ -261,7 +261,9 @@ def main() -> None:
     except OperationalError as exc:
         from vbis_geo.db.engine import database_unavailable
 
-        click.echo(f"error: {database_unavailable(Settings.from_env().database_url, exc)}", err=True)
+        click.echo(
+            f"error: {database_unavailable(Settings.from_env().database_url, exc)}", err=True
+        )
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

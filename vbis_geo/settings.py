@@ -11,7 +11,7 @@ Environment variables
 ``VBIS_DB_PORT``
     TCP port of the embedded cluster on 127.0.0.1 (default 54329).
 ``VBIS_VAR_DIR``
-    Where the embedded cluster, caches and generated run-time files live (default ``<project>/var``).
+    Where the embedded cluster and generated run-time files live (default ``<project>/var``).
 ``VBIS_PG_BINDIR``
     Directory of the PostgreSQL server binaries for the embedded cluster (default: the newest
     ``/usr/lib/postgresql/<version>/bin`` whose server has PostGIS installed).

@@ -7,7 +7,6 @@ Create Date: 2026-11-24 01:45:04.695396
 
 from collections.abc import Sequence
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
@@ -561,9 +560,7 @@ def upgrade() -> None:
             name=op.f("fk_taxa_dataset_id_datasets"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["taxa.id"], name=op.f("fk_taxa_parent_id_taxa")
-        ),
+        sa.ForeignKeyConstraint(["parent_id"], ["taxa.id"], name=op.f("fk_taxa_parent_id_taxa")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_taxa")),
         sa.UniqueConstraint("scientific_name", "rank", name=op.f("uq_taxa_scientific_name_rank")),
     )

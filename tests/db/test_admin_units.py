@@ -12,13 +12,17 @@ pytestmark = [pytest.mark.db, pytest.mark.shared_data]
 
 
 def units_valid_on(conn, day: dt.date) -> list[str]:
-    return conn.execute(
-        sa.text(
-            "SELECT code FROM admin_units WHERE valid_from <= :d "
-            "AND (valid_to IS NULL OR valid_to >= :d) ORDER BY code"
-        ),
-        {"d": day},
-    ).scalars().all()
+    return (
+        conn.execute(
+            sa.text(
+                "SELECT code FROM admin_units WHERE valid_from <= :d "
+                "AND (valid_to IS NULL OR valid_to >= :d) ORDER BY code"
+            ),
+            {"d": day},
+        )
+        .scalars()
+        .all()
+    )
 
 
 def test_63_until_june_2025_and_34_from_july(conn):
@@ -59,7 +63,9 @@ def test_lineage_matches_the_crosswalk(conn, shared_data):
     assert {r.effective_date for r in lineage} == {dt.date(2025, 7, 1)}
     by_old = {r.old: r.new for r in lineage}
     for row in crosswalk.values():
-        expected = row["ten_tinh_34"].replace("TP HCM", "TP Hồ Chí Minh").replace("TP ", "Thành phố ")
+        expected = (
+            row["ten_tinh_34"].replace("TP HCM", "TP Hồ Chí Minh").replace("TP ", "Thành phố ")
+        )
         assert by_old[row["iso_3166_2"]] == expected
     # 11 units kept their territory, 17 joined two provinces and 6 joined three
     sizes = sorted(list(by_old.values()).count(n) for n in set(by_old.values()))
@@ -101,9 +107,13 @@ def test_areas_agree_with_an_independent_computation(conn, shared_data):
 
 
 def test_reload_is_idempotent(conn, shared_data):
-    before = conn.execute(sa.text("SELECT count(*), max(id), max(updated_at) FROM admin_units")).one()
+    before = conn.execute(
+        sa.text("SELECT count(*), max(id), max(updated_at) FROM admin_units")
+    ).one()
     counts = load_vietnam_provinces(conn, shared_data)
-    after = conn.execute(sa.text("SELECT count(*), max(id), max(updated_at) FROM admin_units")).one()
+    after = conn.execute(
+        sa.text("SELECT count(*), max(id), max(updated_at) FROM admin_units")
+    ).one()
     assert counts["unchanged"] == 1
     assert before == after
     assert conn.execute(sa.text("SELECT count(*) FROM admin_unit_lineage")).scalar() == 63
@@ -112,9 +122,11 @@ def test_reload_is_idempotent(conn, shared_data):
 def test_datasets_record_the_lineage(conn, shared_data):
     import hashlib
 
-    row = conn.execute(
-        sa.text("SELECT * FROM datasets WHERE code = 'admin-units-34-2025'")
-    ).mappings().one()
+    row = (
+        conn.execute(sa.text("SELECT * FROM datasets WHERE code = 'admin-units-34-2025'"))
+        .mappings()
+        .one()
+    )
     assert row["source_sha256"] == hashlib.sha256((shared_data / ODV_34).read_bytes()).hexdigest()
     assert row["n_loaded"] == 34
     assert row["target_layer"] == "admin_units"

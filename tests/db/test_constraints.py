@@ -57,12 +57,16 @@ def test_status_category_must_fit_its_list(conn):
     conn.execute(sa.text("DELETE FROM taxon_statuses WHERE taxon_id = :t"), {"t": taxon_id})
     with pytest.raises(IntegrityError, match="category_fits_list"), conn.begin_nested():
         conn.execute(
-            sa.text("INSERT INTO taxon_statuses (taxon_id, list, category) VALUES (:t, 'cites', 'CR')"),
+            sa.text(
+                "INSERT INTO taxon_statuses (taxon_id, list, category) VALUES (:t, 'cites', 'CR')"
+            ),
             {"t": taxon_id},
         )
     with conn.begin_nested():
         conn.execute(
-            sa.text("INSERT INTO taxon_statuses (taxon_id, list, category) VALUES (:t, 'cites', 'II')"),
+            sa.text(
+                "INSERT INTO taxon_statuses (taxon_id, list, category) VALUES (:t, 'cites', 'II')"
+            ),
             {"t": taxon_id},
         )
 

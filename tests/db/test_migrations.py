@@ -19,9 +19,19 @@ from vbis_geo.db.migrate import (
 pytestmark = pytest.mark.db
 
 APP_TABLES = {
-    "admin_units", "admin_unit_lineage", "protected_areas", "pa_designations", "pa_zones",
-    "wetlands", "ecosystems", "planning_zones", "conservation_facilities", "taxa",
-    "taxon_statuses", "occurrences", "datasets",
+    "admin_units",
+    "admin_unit_lineage",
+    "protected_areas",
+    "pa_designations",
+    "pa_zones",
+    "wetlands",
+    "ecosystems",
+    "planning_zones",
+    "conservation_facilities",
+    "taxa",
+    "taxon_statuses",
+    "occurrences",
+    "datasets",
 }
 
 
@@ -62,18 +72,26 @@ def test_autogenerate_finds_no_difference(engine):
 
 
 def test_gist_index_on_every_geometry(engine):
-    rows = engine.connect().execute(
-        sa.text(
-            """
+    rows = (
+        engine.connect()
+        .execute(
+            sa.text(
+                """
             SELECT c.f_table_name, c.f_geometry_column, c.type, c.srid,
                    EXISTS (SELECT 1 FROM pg_indexes i WHERE i.tablename = c.f_table_name
                            AND i.indexdef ILIKE '%USING gist (' || c.f_geometry_column || ')%')
             FROM geometry_columns c WHERE c.f_table_schema = 'public'
             """
+            )
         )
-    ).all()
-    assert {r[0] for r in rows} >= APP_TABLES - {"admin_unit_lineage", "pa_designations", "taxa",
-                                                  "taxon_statuses"}
+        .all()
+    )
+    assert {r[0] for r in rows} >= APP_TABLES - {
+        "admin_unit_lineage",
+        "pa_designations",
+        "taxa",
+        "taxon_statuses",
+    }
     for table, column, geometry_type, srid, has_gist in rows:
         assert srid == 4326, table
         assert geometry_type in ("POINT", "MULTIPOLYGON", "POLYGON"), table

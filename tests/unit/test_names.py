@@ -8,9 +8,7 @@ import vbis_geo.settings
 from vbis_geo.names import fold_diacritics, slug
 
 
-@pytest.mark.parametrize(
-    "module", [vbis_geo.names, vbis_geo.ingest.admin_units, vbis_geo.settings]
-)
+@pytest.mark.parametrize("module", [vbis_geo.names, vbis_geo.ingest.admin_units, vbis_geo.settings])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0

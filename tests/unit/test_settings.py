@@ -13,7 +13,9 @@ def test_embedded_database_by_default():
 
 
 def test_database_url_from_environment_forces_psycopg3():
-    settings = Settings.from_env({"VBIS_DATABASE_URL": "postgresql://u:secret@db.example:6543/nbis"})
+    settings = Settings.from_env(
+        {"VBIS_DATABASE_URL": "postgresql://u:secret@db.example:6543/nbis"}
+    )
     assert not settings.embedded_database
     assert settings.database_url.drivername == "postgresql+psycopg"
     assert settings.database_url.port == 6543

@@ -19,7 +19,10 @@ def test_gdal_oapif_driver_lists_every_layer(live_server):
     assert ogrinfo, "gdal-bin is part of the set-up (make system)"
     result = subprocess.run(
         [ogrinfo, "-ro", "-q", f"OAPIF:{live_server}/ogc"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "ERROR" not in result.stderr, result.stderr
@@ -31,9 +34,18 @@ def test_gdal_oapif_driver_lists_every_layer(live_server):
 
 def test_gdal_reads_features_of_a_layer(live_server):
     result = subprocess.run(
-        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"OAPIF:{live_server}/ogc",
-         "conservation_facilities"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            "ogr2ogr",
+            "-f",
+            "GeoJSON",
+            "/vsistdout/",
+            f"OAPIF:{live_server}/ogc",
+            "conservation_facilities",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     features = json.loads(result.stdout)["features"]

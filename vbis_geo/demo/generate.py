@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from vbis_geo.demo import shapes
@@ -50,11 +50,47 @@ ZONE_SUFFIX = {
     "service_administration": "DVHC",
     "buffer": "VD",
 }
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương")
+SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+)
 MIDDLE = ("Văn", "Thị", "Đức", "Minh", "Thanh", "Hữu", "Quang", "Ngọc")
-GIVEN = ("An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hùng", "Lan", "Linh", "Long",
-         "Mai", "Nam", "Phong", "Quân", "Sơn", "Thảo", "Trung", "Tuấn", "Việt", "Yến")
+GIVEN = (
+    "An",
+    "Bình",
+    "Chi",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hùng",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Sơn",
+    "Thảo",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Yến",
+)
 THREATENED = {"CR", "EN", "VU", "EW"}
+#: size given to a protected area whose reported area the reference leaves null
+UNKNOWN_AREA_HA = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -94,8 +130,17 @@ class DemoData:
     def fingerprint(self) -> str:
         """sha256 over every generated row (geometries as WKB): equal data, equal digest."""
         digest = hashlib.sha256()
-        for name in ("protected_areas", "designations", "zones", "wetlands", "ecosystems",
-                     "planning_zones", "facilities", "taxa", "statuses"):
+        for name in (
+            "protected_areas",
+            "designations",
+            "zones",
+            "wetlands",
+            "ecosystems",
+            "planning_zones",
+            "facilities",
+            "taxa",
+            "statuses",
+        ):
             for row in getattr(self, name):
                 for key, value in sorted(strip_private(row).items()):
                     if isinstance(value, BaseGeometry):
@@ -122,10 +167,10 @@ def generate(params: DemoParameters) -> DemoData:
 def _protected_areas(rng: np.random.Generator, records: list[dict], data: DemoData) -> None:
     placed: list[BaseGeometry] = []
     # larger areas first, so that small reserves are carved out of nothing bigger than them
-    for rec in sorted(records, key=lambda r: (-float(r["reported_area_ha"]), r["code"])):
+    for rec in sorted(records, key=lambda r: (-_shape_area_ha(r), r["code"])):
         lon, lat = map(float, rec["centre"])
-        area_ha = float(rec["reported_area_ha"])
-        shape = shapes.area_around(rng, lon, lat, area_ha)
+        reported = rec.get("reported_area_ha")
+        shape = shapes.area_around(rng, lon, lat, _shape_area_ha(rec))
         if placed:
             shape = shape.difference(shapely.union_all(placed))
         geom = shapes.as_multipolygon(shape, min_area_fraction=0.02)
@@ -141,10 +186,12 @@ def _protected_areas(rng: np.random.Generator, records: list[dict], data: DemoDa
                 "legal_category": rec["legal_category"],
                 "iucn_category": rec.get("iucn_category"),
                 "decision_number": rec.get("decision_number"),
-                "decision_date": dt.date.fromisoformat(str(decision_date)) if decision_date else None,
+                "decision_date": dt.date.fromisoformat(str(decision_date))
+                if decision_date
+                else None,
                 "established_year": rec.get("established_year"),
                 "management_board": rec.get("management_board"),
-                "reported_area_ha": area_ha,
+                "reported_area_ha": float(reported) if reported else None,
                 "province_codes": list(rec.get("provinces") or []),
                 "status": "designated",
                 "remarks": APPROXIMATE,
@@ -173,6 +220,11 @@ def _protected_areas(rng: np.random.Generator, records: list[dict], data: DemoDa
         if zone["zone_type"] == "buffer":
             zone["geom"] = shapes.as_multipolygon(zone["geom"].difference(all_pas), 0.01)
     data.zones = [z for z in data.zones if z["geom"] is not None]
+
+
+def _shape_area_ha(rec: dict) -> float:
+    """Area to give the generated boundary: the reported area, or a typical one if unknown."""
+    return float(rec.get("reported_area_ha") or UNKNOWN_AREA_HA)
 
 
 def _zones(
@@ -302,14 +354,23 @@ def _taxa(rng: np.random.Generator, species: list[dict], min_species: int, data:
             name = rec[rank]
             key = (rank, name)
             if key not in higher:
-                higher[key] = {"key": f"{rank}:{name}", "parent_key": parent, "rank": rank,
-                               "scientific_name": name}
+                higher[key] = {
+                    "key": f"{rank}:{name}",
+                    "parent_key": parent,
+                    "rank": rank,
+                    "scientific_name": name,
+                }
             parent = higher[key]["key"]
     order = {rank: i for i, rank in enumerate(RANKS)}
     data.taxa = sorted(higher.values(), key=lambda t: (order[t["rank"]], t["scientific_name"]))
     for t in data.taxa:
-        t.update(authorship=None, vernacular_name_vi=None, vernacular_name_en=None,
-                 remarks=None, _profile=None)
+        t.update(
+            authorship=None,
+            vernacular_name_vi=None,
+            vernacular_name_en=None,
+            remarks=None,
+            _profile=None,
+        )
 
     real = sorted(species, key=lambda r: r["scientific_name"])
     for rec in real:
@@ -376,8 +437,14 @@ def _statuses(key: str, rec: dict) -> list[dict[str, Any]]:
         ("cites", "cites", "CITES Appendices"),
     ):
         if rec.get(column):
-            out.append({"taxon_key": key, "list": list_name, "category": str(rec[column]),
-                        "source": source})
+            out.append(
+                {
+                    "taxon_key": key,
+                    "list": list_name,
+                    "category": str(rec[column]),
+                    "source": source,
+                }
+            )
     for column, list_name, source in (
         ("priority_protected", "priority_protected", "Nghị định 64/2019/NĐ-CP"),
         ("endemic", "endemic", None),
@@ -455,14 +522,17 @@ def _occurrences(rng: np.random.Generator, n: int, data: DemoData) -> pd.DataFra
         size=n,
         p=[0.82, 0.1, 0.06, 0.02],
     )
-    uncertainty = rng.choice(np.array([10.0, 30.0, 100.0, 1000.0, 5000.0]), size=n,
-                             p=[0.25, 0.35, 0.25, 0.1, 0.05])
+    uncertainty = rng.choice(
+        np.array([10.0, 30.0, 100.0, 1000.0, 5000.0]), size=n, p=[0.25, 0.35, 0.25, 0.1, 0.05]
+    )
     count = rng.geometric(0.45, n)
-    observers = np.array([f"{s} {m} {g}" for s in SURNAMES for m in MIDDLE for g in GIVEN],
-                         dtype=object)
+    observers = np.array(
+        [f"{s} {m} {g}" for s in SURNAMES for m in MIDDLE for g in GIVEN], dtype=object
+    )
     recorded_by = observers[rng.integers(0, len(observers), n)]
-    taxon_keys = np.array([data.taxa[species_idx[i]]["key"] for i in range(len(species_idx))],
-                          dtype=object)
+    taxon_keys = np.array(
+        [data.taxa[species_idx[i]]["key"] for i in range(len(species_idx))], dtype=object
+    )
     return pd.DataFrame(
         {
             "occurrence_id": [f"vbis-demo:{i:08d}" for i in range(1, n + 1)],
@@ -480,9 +550,20 @@ def _occurrences(rng: np.random.Generator, n: int, data: DemoData) -> pd.DataFra
 
 
 def _empty_occurrences() -> pd.DataFrame:
-    return pd.DataFrame(columns=["occurrence_id", "taxon_key", "basis_of_record", "event_date",
-                                 "recorded_by", "individual_count", "coordinate_uncertainty_m",
-                                 "locality", "lon", "lat"])
+    return pd.DataFrame(
+        columns=[
+            "occurrence_id",
+            "taxon_key",
+            "basis_of_record",
+            "event_date",
+            "recorded_by",
+            "individual_count",
+            "coordinate_uncertainty_m",
+            "locality",
+            "lon",
+            "lat",
+        ]
+    )
 
 
 def _sites(
@@ -496,8 +577,10 @@ def _sites(
 
     def pool_for(tags: frozenset, region: str, outside: bool) -> tuple[np.ndarray, np.ndarray]:
         match = np.array(
-            [bool(h & tags) and (not r or region in r) for h, r in zip(habitats, regions,
-                                                                        strict=True)]
+            [
+                bool(h & tags) and (not r or region in r)
+                for h, r in zip(habitats, regions, strict=True)
+            ]
         )
         if outside:
             match |= invasive
@@ -521,34 +604,79 @@ def _sites(
         tags = frozenset(pa["_ecosystems"]) or frozenset({"lowland_evergreen_forest"})
         region = "islands" if pa["_marine"] else region_of(lon, lat)
         popularity = rng.lognormal(0.0, 0.9)
-        area_ha = float(pa["reported_area_ha"])
+        area_ha = float(pa["reported_area_ha"] or UNKNOWN_AREA_HA)
         n_sites = max(2, int(rng.poisson(2.0 * math.log10(area_ha + 10) * popularity)))
         for x, y in shapes.random_points_in(rng, pa["geom"], n_sites):
             pool, w = pool_for(tags, region, outside=False)
-            sites.append(_Site(float(x), float(y), rng.uniform(300, 3000),
-                               popularity * rng.lognormal(0, 1.0), pool, w, survey_years(),
-                               pa["name_vi"]))
+            sites.append(
+                _Site(
+                    float(x),
+                    float(y),
+                    rng.uniform(300, 3000),
+                    popularity * rng.lognormal(0, 1.0),
+                    pool,
+                    w,
+                    survey_years(),
+                    pa["name_vi"],
+                )
+            )
     for zone in data.zones:
         if zone["zone_type"] != "buffer":
             continue
         for x, y in shapes.random_points_in(rng, zone["geom"], int(rng.integers(0, 3))):
-            pool, w = pool_for(frozenset({"farmland", "river", "urban"}),
-                               region_of(float(x), float(y)), outside=True)
-            sites.append(_Site(float(x), float(y), rng.uniform(500, 4000), rng.lognormal(-0.7, 1),
-                               pool, w, survey_years(), zone["name_vi"]))
+            pool, w = pool_for(
+                frozenset({"farmland", "river", "urban"}),
+                region_of(float(x), float(y)),
+                outside=True,
+            )
+            sites.append(
+                _Site(
+                    float(x),
+                    float(y),
+                    rng.uniform(500, 4000),
+                    rng.lognormal(-0.7, 1),
+                    pool,
+                    w,
+                    survey_years(),
+                    zone["name_vi"],
+                )
+            )
     for wl in data.wetlands:
         x, y = shapes.random_points_in(rng, wl["geom"], 1)[0]
-        pool, w = pool_for(frozenset({"freshwater_wetland", "coastal_wetland", "mangrove",
-                                      "river", "melaleuca_swamp"}),
-                           region_of(float(x), float(y)), outside=True)
-        sites.append(_Site(float(x), float(y), rng.uniform(500, 2500), rng.lognormal(0, 1), pool,
-                           w, survey_years(), wl["name_vi"]))
+        pool, w = pool_for(
+            frozenset(
+                {"freshwater_wetland", "coastal_wetland", "mangrove", "river", "melaleuca_swamp"}
+            ),
+            region_of(float(x), float(y)),
+            outside=True,
+        )
+        sites.append(
+            _Site(
+                float(x),
+                float(y),
+                rng.uniform(500, 2500),
+                rng.lognormal(0, 1),
+                pool,
+                w,
+                survey_years(),
+                wl["name_vi"],
+            )
+        )
     for fac in data.facilities:
         x, y = fac["geom"].x, fac["geom"].y
-        pool, w = pool_for(frozenset({"farmland", "urban", "river"}), region_of(x, y),
-                           outside=True)
-        sites.append(_Site(x, y, rng.uniform(1000, 6000), rng.lognormal(-1.0, 0.8), pool, w,
-                           survey_years(), fac["name_vi"]))
+        pool, w = pool_for(frozenset({"farmland", "urban", "river"}), region_of(x, y), outside=True)
+        sites.append(
+            _Site(
+                x,
+                y,
+                rng.uniform(1000, 6000),
+                rng.lognormal(-1.0, 0.8),
+                pool,
+                w,
+                survey_years(),
+                fac["name_vi"],
+            )
+        )
     return sites
 
 

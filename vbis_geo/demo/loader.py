@@ -31,21 +31,42 @@ from vbis_geo.errors import InvalidInput
 
 #: one ``datasets`` entry per demo layer: code, title vi, title en
 DEMO_DATASETS = {
-    "protected_areas": ("demo-protected-areas", "Khu bảo tồn (dữ liệu mẫu)",
-                        "Protected areas (demo)"),
-    "pa_zones": ("demo-pa-zones", "Phân khu và vùng đệm (dữ liệu mẫu)",
-                 "Protected-area zones (demo)"),
-    "wetlands": ("demo-wetlands", "Đất ngập nước quan trọng (dữ liệu mẫu)",
-                 "Important wetlands (demo)"),
-    "ecosystems": ("demo-ecosystems", "Hệ sinh thái tự nhiên (dữ liệu mẫu)",
-                   "Natural ecosystems (demo)"),
-    "planning_zones": ("demo-planning-zones", "Quy hoạch bảo tồn ĐDSH (dữ liệu mẫu)",
-                       "Biodiversity planning zones (demo)"),
-    "conservation_facilities": ("demo-facilities", "Cơ sở bảo tồn (dữ liệu mẫu)",
-                                "Conservation facilities (demo)"),
+    "protected_areas": (
+        "demo-protected-areas",
+        "Khu bảo tồn (dữ liệu mẫu)",
+        "Protected areas (demo)",
+    ),
+    "pa_zones": (
+        "demo-pa-zones",
+        "Phân khu và vùng đệm (dữ liệu mẫu)",
+        "Protected-area zones (demo)",
+    ),
+    "wetlands": (
+        "demo-wetlands",
+        "Đất ngập nước quan trọng (dữ liệu mẫu)",
+        "Important wetlands (demo)",
+    ),
+    "ecosystems": (
+        "demo-ecosystems",
+        "Hệ sinh thái tự nhiên (dữ liệu mẫu)",
+        "Natural ecosystems (demo)",
+    ),
+    "planning_zones": (
+        "demo-planning-zones",
+        "Quy hoạch bảo tồn ĐDSH (dữ liệu mẫu)",
+        "Biodiversity planning zones (demo)",
+    ),
+    "conservation_facilities": (
+        "demo-facilities",
+        "Cơ sở bảo tồn (dữ liệu mẫu)",
+        "Conservation facilities (demo)",
+    ),
     "taxa": ("demo-taxa", "Danh lục loài (dữ liệu mẫu)", "Taxonomy backbone (demo)"),
-    "occurrences": ("demo-occurrences", "Dữ liệu phân bố loài (dữ liệu mẫu)",
-                    "Species occurrences (demo)"),
+    "occurrences": (
+        "demo-occurrences",
+        "Dữ liệu phân bố loài (dữ liệu mẫu)",
+        "Species occurrences (demo)",
+    ),
 }
 ABSTRACT_VI = (
     "Dữ liệu mẫu do vbis-geo sinh ra một cách tất định từ các thông tin công khai (tên, loại "
@@ -58,8 +79,16 @@ ABSTRACT_EN = (
     "records are illustrative, not official data."
 )
 OCCURRENCE_COLUMNS = (
-    "occurrence_id", "taxon_id", "basis_of_record", "event_date", "recorded_by",
-    "individual_count", "coordinate_uncertainty_m", "locality", "occurrence_remarks", "geom",
+    "occurrence_id",
+    "taxon_id",
+    "basis_of_record",
+    "event_date",
+    "recorded_by",
+    "individual_count",
+    "coordinate_uncertainty_m",
+    "locality",
+    "occurrence_remarks",
+    "geom",
     "dataset_id",
 )
 COPY_CHUNK = 500_000
@@ -104,16 +133,28 @@ def load_demo(
 
 def remove_demo(conn: Connection) -> None:
     """Delete every row of the previous demo load (its ``datasets`` entries stay, updated)."""
-    ids = conn.execute(
-        sa.text("SELECT id FROM datasets WHERE code = ANY(:codes)"),
-        {"codes": [code for code, _, _ in DEMO_DATASETS.values()]},
-    ).scalars().all()
+    ids = (
+        conn.execute(
+            sa.text("SELECT id FROM datasets WHERE code = ANY(:codes)"),
+            {"codes": [code for code, _, _ in DEMO_DATASETS.values()]},
+        )
+        .scalars()
+        .all()
+    )
     if not ids:
         return
     try:
         with conn.begin_nested():
-            for table in ("occurrences", "taxa", "pa_zones", "protected_areas", "wetlands",
-                          "ecosystems", "planning_zones", "conservation_facilities"):
+            for table in (
+                "occurrences",
+                "taxa",
+                "pa_zones",
+                "protected_areas",
+                "wetlands",
+                "ecosystems",
+                "planning_zones",
+                "conservation_facilities",
+            ):
                 conn.execute(
                     sa.text(f"DELETE FROM {table} WHERE dataset_id = ANY(:ids)"),  # noqa: S608
                     {"ids": ids},
@@ -178,8 +219,9 @@ def _counts(data: DemoData) -> dict[str, int]:
 
 def write_demo(conn: Connection, data: DemoData, dataset_ids: dict[str, int]) -> dict[str, int]:
     """Insert every generated row; returns the counts per table."""
-    pa_ids = _insert_features(conn, "protected_areas", data.protected_areas,
-                              dataset_ids["protected_areas"])
+    pa_ids = _insert_features(
+        conn, "protected_areas", data.protected_areas, dataset_ids["protected_areas"]
+    )
     if data.designations:
         conn.execute(
             sa.text(
@@ -191,15 +233,21 @@ def write_demo(conn: Connection, data: DemoData, dataset_ids: dict[str, int]) ->
     _insert_features(
         conn,
         "pa_zones",
-        [{**{k: v for k, v in z.items() if k != "pa_code"}, "protected_area_id": pa_ids[z["pa_code"]]}
-         for z in data.zones],
+        [
+            {
+                **{k: v for k, v in z.items() if k != "pa_code"},
+                "protected_area_id": pa_ids[z["pa_code"]],
+            }
+            for z in data.zones
+        ],
         dataset_ids["pa_zones"],
     )
     _insert_features(conn, "wetlands", data.wetlands, dataset_ids["wetlands"])
     _insert_features(conn, "ecosystems", data.ecosystems, dataset_ids["ecosystems"])
     _insert_features(conn, "planning_zones", data.planning_zones, dataset_ids["planning_zones"])
-    _insert_features(conn, "conservation_facilities", data.facilities,
-                     dataset_ids["conservation_facilities"])
+    _insert_features(
+        conn, "conservation_facilities", data.facilities, dataset_ids["conservation_facilities"]
+    )
     taxon_ids = _insert_taxa(conn, data.taxa, dataset_ids["taxa"])
     if data.statuses:
         conn.execute(
@@ -207,8 +255,13 @@ def write_demo(conn: Connection, data: DemoData, dataset_ids: dict[str, int]) ->
                 "INSERT INTO taxon_statuses (taxon_id, list, category, source) "
                 "VALUES (:taxon_id, :list, :category, :source)"
             ),
-            [{**{k: v for k, v in s.items() if k != "taxon_key"},
-              "taxon_id": taxon_ids[s["taxon_key"]]} for s in data.statuses],
+            [
+                {
+                    **{k: v for k, v in s.items() if k != "taxon_key"},
+                    "taxon_id": taxon_ids[s["taxon_key"]],
+                }
+                for s in data.statuses
+            ],
         )
     _copy_occurrences(conn, data.occurrences, taxon_ids, dataset_ids["occurrences"])
     return _counts(data)

@@ -93,9 +93,7 @@ def as_multipolygon(geom: BaseGeometry, min_area_fraction: float = 0.0) -> Multi
     return result if result.is_valid else as_multipolygon(result.buffer(0))
 
 
-def random_points_in(
-    rng: np.random.Generator, polygon: BaseGeometry, n: int
-) -> np.ndarray:
+def random_points_in(rng: np.random.Generator, polygon: BaseGeometry, n: int) -> np.ndarray:
     """``n`` points drawn uniformly inside ``polygon`` (lon/lat), as an (n, 2) array."""
     minx, miny, maxx, maxy = polygon.bounds
     shapely.prepare(polygon)

@@ -51,8 +51,9 @@ def load_vietnam_provinces(conn: Connection, data_dir: Path) -> dict[str, int]:
     missing = {row["ten_tinh_34"] for row in crosswalk.values()} - set(new["source_name"])
     if missing:
         raise InvalidInput(f"{data_dir / CROSSWALK}: units {sorted(missing)} are not in {ODV_34}")
-    if _already_loaded(conn, {"admin-units-63-odv": data_dir / ODV_63,
-                              "admin-units-34-2025": data_dir / ODV_34}):
+    if _already_loaded(
+        conn, {"admin-units-63-odv": data_dir / ODV_63, "admin-units-34-2025": data_dir / ODV_34}
+    ):
         return {"63": len(old), "34": len(new), "lineage": len(crosswalk), "unchanged": 1}
     ds_63 = upsert_source_dataset(conn, data_dir / ODV_63, "admin-units-63-odv", 63)
     ds_34 = upsert_source_dataset(conn, data_dir / ODV_34, "admin-units-34-2025", 34)

@@ -17,5 +17,10 @@ def health() -> Response:
     """Versions of the app, PostgreSQL and PostGIS; 503 when the database is unreachable."""
     info = server_info(db.engine())
     return jsonify(
-        {"status": "ok", "version": __version__, "postgresql": info.postgresql, "postgis": info.postgis}
+        {
+            "status": "ok",
+            "version": __version__,
+            "postgresql": info.postgresql,
+            "postgis": info.postgis,
+        }
     )

@@ -1,4 +1,4 @@
-"""The Flask application factory: portal at ``/``, the spatial API at ``/api``, pygeoapi at ``/ogc``."""
+"""The Flask application factory: portal ``/``, spatial API ``/api``, pygeoapi ``/ogc``."""
 
 from __future__ import annotations
 

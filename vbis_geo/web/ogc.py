@@ -84,8 +84,12 @@ def ensure_openapi(settings: Settings, cfg_path: Path) -> Path:
         engine.dispose()
     digest = hashlib.sha256(
         "\n".join(
-            [cfg_path.read_text(encoding="utf-8"), settings.ogc_url, revision,
-             settings.database_url.render_as_string(hide_password=True)]
+            [
+                cfg_path.read_text(encoding="utf-8"),
+                settings.ogc_url,
+                revision,
+                settings.database_url.render_as_string(hide_password=True),
+            ]
         ).encode()
     ).hexdigest()[:16]
     out_dir = settings.var_dir / "ogc"

@@ -79,14 +79,10 @@ class Taxon(FromDataset, Timestamps, Base):
     rank: Mapped[str] = mapped_column(sa.String(20))
     scientific_name: Mapped[str] = mapped_column(sa.Text)
     authorship: Mapped[str | None] = mapped_column(sa.Text)
-    parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("taxa.id"), index=True
-    )
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxa.id"), index=True)
     taxonomic_status: Mapped[str] = mapped_column(sa.String(20), server_default="accepted")
     #: for a synonym, the accepted taxon it stands for
-    accepted_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("taxa.id"), index=True
-    )
+    accepted_id: Mapped[int | None] = mapped_column(sa.ForeignKey("taxa.id"), index=True)
     vernacular_name_vi: Mapped[str | None] = mapped_column(sa.Text)
     vernacular_name_en: Mapped[str | None] = mapped_column(sa.Text)
     remarks: Mapped[str | None] = mapped_column(sa.Text)
