@@ -89,6 +89,19 @@ GIVEN = (
     "Yến",
 )
 THREATENED = {"CR", "EN", "VU", "EW"}
+#: columns of ``DemoData.occurrences``
+OCCURRENCE_FRAME_COLUMNS = (
+    "occurrence_id",
+    "taxon_key",
+    "basis_of_record",
+    "event_date",
+    "recorded_by",
+    "individual_count",
+    "coordinate_uncertainty_m",
+    "locality",
+    "lon",
+    "lat",
+)
 #: size given to a protected area whose reported area the reference leaves null
 UNKNOWN_AREA_HA = 10_000.0
 
@@ -272,58 +285,53 @@ def _zones(
 
 def _other_areas(rng: np.random.Generator, ref: dict[str, list[dict]], data: DemoData) -> None:
     for rec in sorted(ref["wetlands"], key=lambda r: r["code"]):
-        lon, lat = map(float, rec["centre"])
-        geom = shapes.as_multipolygon(
-            shapes.area_around(rng, lon, lat, float(rec.get("area_ha") or 5_000.0), 2.2)
-        )
+        geom = _area_around_centre(rng, rec, default_ha=5_000.0, elongation=2.2)
         data.wetlands.append(
             {
-                "code": rec["code"],
-                "name_vi": rec["name_vi"],
-                "name_en": rec["name_en"],
+                **_described(rec, geom),
                 "wetland_type": rec["wetland_type"],
                 "nationally_important": True,
                 "ramsar_year": rec.get("ramsar_year"),
-                "province_codes": list(rec.get("provinces") or []),
-                "remarks": APPROXIMATE,
-                "geom": geom,
             }
         )
     for rec in sorted(ref["ecosystems"], key=lambda r: r["code"]):
-        lon, lat = map(float, rec["centre"])
-        geom = shapes.as_multipolygon(
-            shapes.area_around(rng, lon, lat, float(rec.get("area_ha") or 50_000.0), 2.5)
-        )
-        data.ecosystems.append(
-            {
-                "code": rec["code"],
-                "name_vi": rec["name_vi"],
-                "name_en": rec["name_en"],
-                "ecosystem_type": rec["ecosystem_type"],
-                "province_codes": list(rec.get("provinces") or []),
-                "remarks": APPROXIMATE,
-                "geom": geom,
-            }
-        )
+        geom = _area_around_centre(rng, rec, default_ha=50_000.0, elongation=2.5)
+        data.ecosystems.append({**_described(rec, geom), "ecosystem_type": rec["ecosystem_type"]})
     for rec in sorted(ref["planning_zones"], key=lambda r: r["code"]):
         if rec["zone_type"] == "biodiversity_corridor" and rec.get("waypoints"):
             waypoints = [tuple(map(float, p)) for p in rec["waypoints"]]
-            shape = shapes.corridor(waypoints, float(rec.get("width_km") or 10.0))
+            geom = shapes.as_multipolygon(
+                shapes.corridor(waypoints, float(rec.get("width_km") or 10.0))
+            )
         else:
-            lon, lat = map(float, rec["centre"])
-            shape = shapes.area_around(rng, lon, lat, float(rec.get("area_ha") or 100_000.0), 2.0)
+            geom = _area_around_centre(rng, rec, default_ha=100_000.0, elongation=2.0)
         data.planning_zones.append(
             {
-                "code": rec["code"],
-                "name_vi": rec["name_vi"],
-                "name_en": rec["name_en"],
+                **_described(rec, geom),
                 "zone_type": rec["zone_type"],
                 "plan_reference": rec.get("plan_reference"),
-                "province_codes": list(rec.get("provinces") or []),
-                "remarks": APPROXIMATE,
-                "geom": shapes.as_multipolygon(shape),
             }
         )
+
+
+def _area_around_centre(
+    rng: np.random.Generator, rec: dict, default_ha: float, elongation: float
+) -> MultiPolygon | None:
+    lon, lat = map(float, rec["centre"])
+    area_ha = float(rec.get("area_ha") or default_ha)
+    return shapes.as_multipolygon(shapes.area_around(rng, lon, lat, area_ha, elongation))
+
+
+def _described(rec: dict, geom: BaseGeometry | None) -> dict[str, Any]:
+    """The columns every generated area row shares."""
+    return {
+        "code": rec["code"],
+        "name_vi": rec["name_vi"],
+        "name_en": rec["name_en"],
+        "province_codes": list(rec.get("provinces") or []),
+        "remarks": APPROXIMATE,
+        "geom": geom,
+    }
 
 
 def _facilities(records: list[dict], data: DemoData) -> None:
@@ -550,20 +558,7 @@ def _occurrences(rng: np.random.Generator, n: int, data: DemoData) -> pd.DataFra
 
 
 def _empty_occurrences() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=[
-            "occurrence_id",
-            "taxon_key",
-            "basis_of_record",
-            "event_date",
-            "recorded_by",
-            "individual_count",
-            "coordinate_uncertainty_m",
-            "locality",
-            "lon",
-            "lat",
-        ]
-    )
+    return pd.DataFrame(columns=OCCURRENCE_FRAME_COLUMNS)
 
 
 def _sites(
