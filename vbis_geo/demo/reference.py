@@ -37,6 +37,9 @@ def load_reference(directory: Path = REFERENCE_DIR) -> dict[str, list[dict[str, 
 
 def reference_digest(directory: Path = REFERENCE_DIR) -> str:
     """sha256 of the reference files, part of the demo's fingerprint."""
+    missing = [n for n in FILES if not (directory / f"{n}.yml").is_file()]
+    if missing:
+        raise InvalidInput(f"{directory}: reference file(s) {missing} missing")
     digest = hashlib.sha256()
     for name in FILES:
         digest.update((directory / f"{name}.yml").read_bytes())
