@@ -594,6 +594,33 @@ def _sites(
         p = np.exp((years - 2025) / 9.0)
         return rng.choice(years, size=int(rng.integers(1, 5)), replace=False, p=p / p.sum())
 
+    def add_site(
+        x: float,
+        y: float,
+        tags: frozenset,
+        region: str,
+        outside: bool,
+        spread_m: tuple[float, float],
+        weight: tuple[float, float, float],
+        locality: str,
+    ) -> None:
+        """A survey site; ``weight`` is (scale, mu, sigma) of its lognormal share of records."""
+        pool, pool_weights = pool_for(tags, region, outside)
+        scale, mu, sigma = weight
+        sites.append(
+            _Site(
+                x,
+                y,
+                rng.uniform(*spread_m),
+                scale * rng.lognormal(mu, sigma),
+                pool,
+                pool_weights,
+                survey_years(),
+                locality,
+            )
+        )
+
+    around_people = frozenset({"farmland", "river", "urban"})
     for pa in data.protected_areas:
         lon, lat = pa["_centre"]
         tags = frozenset(pa["_ecosystems"]) or frozenset({"lowland_evergreen_forest"})
@@ -602,75 +629,56 @@ def _sites(
         area_ha = float(pa["reported_area_ha"] or UNKNOWN_AREA_HA)
         n_sites = max(2, int(rng.poisson(2.0 * math.log10(area_ha + 10) * popularity)))
         for x, y in shapes.random_points_in(rng, pa["geom"], n_sites):
-            pool, w = pool_for(tags, region, outside=False)
-            sites.append(
-                _Site(
-                    float(x),
-                    float(y),
-                    rng.uniform(300, 3000),
-                    popularity * rng.lognormal(0, 1.0),
-                    pool,
-                    w,
-                    survey_years(),
-                    pa["name_vi"],
-                )
+            add_site(
+                float(x),
+                float(y),
+                tags,
+                region,
+                False,
+                (300, 3000),
+                (popularity, 0, 1.0),
+                pa["name_vi"],
             )
     for zone in data.zones:
         if zone["zone_type"] != "buffer":
             continue
         for x, y in shapes.random_points_in(rng, zone["geom"], int(rng.integers(0, 3))):
-            pool, w = pool_for(
-                frozenset({"farmland", "river", "urban"}),
-                region_of(float(x), float(y)),
-                outside=True,
-            )
-            sites.append(
-                _Site(
-                    float(x),
-                    float(y),
-                    rng.uniform(500, 4000),
-                    rng.lognormal(-0.7, 1),
-                    pool,
-                    w,
-                    survey_years(),
-                    zone["name_vi"],
-                )
-            )
-    for wl in data.wetlands:
-        x, y = shapes.random_points_in(rng, wl["geom"], 1)[0]
-        pool, w = pool_for(
-            frozenset(
-                {"freshwater_wetland", "coastal_wetland", "mangrove", "river", "melaleuca_swamp"}
-            ),
-            region_of(float(x), float(y)),
-            outside=True,
-        )
-        sites.append(
-            _Site(
+            add_site(
                 float(x),
                 float(y),
-                rng.uniform(500, 2500),
-                rng.lognormal(0, 1),
-                pool,
-                w,
-                survey_years(),
-                wl["name_vi"],
+                around_people,
+                region_of(float(x), float(y)),
+                True,
+                (500, 4000),
+                (1.0, -0.7, 1),
+                zone["name_vi"],
             )
+    wet = frozenset(
+        {"freshwater_wetland", "coastal_wetland", "mangrove", "river", "melaleuca_swamp"}
+    )
+    for wl in data.wetlands:
+        x, y = shapes.random_points_in(rng, wl["geom"], 1)[0]
+        add_site(
+            float(x),
+            float(y),
+            wet,
+            region_of(float(x), float(y)),
+            True,
+            (500, 2500),
+            (1.0, 0, 1),
+            wl["name_vi"],
         )
     for fac in data.facilities:
         x, y = fac["geom"].x, fac["geom"].y
-        pool, w = pool_for(frozenset({"farmland", "urban", "river"}), region_of(x, y), outside=True)
-        sites.append(
-            _Site(
-                x,
-                y,
-                rng.uniform(1000, 6000),
-                rng.lognormal(-1.0, 0.8),
-                pool,
-                w,
-                survey_years(),
-                fac["name_vi"],
-            )
+        add_site(
+            x,
+            y,
+            around_people,
+            region_of(x, y),
+            True,
+            (1000, 6000),
+            (1.0, -1.0, 0.8),
+            fac["name_vi"],
         )
     return sites
 
