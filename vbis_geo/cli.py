@@ -205,6 +205,127 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
     )
 
 
+# -- ingest -----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("layer")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--crs",
+    help="the file's CRS, over its own: EPSG:4326, EPSG:3405, "
+    "vn2000-tm3:<province>, vn2000-tm3:105-45, any CRS PROJ knows",
+)
+@click.option("--province", help="the province the data are from: features must lie in it")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML mapping: fields (field: source column), values, constants",
+)
+@click.option("--source-layer", help="the layer of a GeoPackage with several")
+@click.option("--dry-run", is_flag=True, help="validate and report; write nothing")
+@click.option(
+    "--skip-rejected",
+    is_flag=True,
+    help="load the valid rows even if some are rejected (default: all or nothing)",
+)
+@click.option(
+    "--add-taxa",
+    is_flag=True,
+    help="add names missing from the taxonomy backbone, with the file's classification",
+)
+@click.option(
+    "--accept-synonyms",
+    is_flag=True,
+    help="record synonyms under their accepted names (reported as repairs)",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="where to write the CSV report (default: <file>.report.csv beside the file)",
+)
+@click.pass_obj
+def ingest(
+    settings: Settings,
+    layer: str,
+    path: Path,
+    crs: str | None,
+    province: str | None,
+    mapping: Path | None,
+    source_layer: str | None,
+    dry_run: bool,
+    skip_rejected: bool,
+    add_taxa: bool,
+    accept_synonyms: bool,
+    report_path: Path | None,
+) -> None:
+    """Load the file at PATH into LAYER, all or nothing, with a report of every rejected row.
+
+    Exit status: 0 loaded (or a clean dry run), 1 rows or the file rejected (nothing written),
+    2 an error (file unreadable, no database).
+    """
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.ingest.load import IngestOptions, RejectedRows, ingest_file
+
+    bar = _ProgressBar()
+    options = IngestOptions(
+        crs=crs,
+        province=province,
+        mapping=mapping,
+        source_layer=source_layer,
+        dry_run=dry_run,
+        skip_rejected=skip_rejected,
+        add_taxa=add_taxa,
+        accept_synonyms=accept_synonyms,
+        progress=bar,
+    )
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            with conn.begin() as transaction:
+                try:
+                    report = ingest_file(conn, layer, path, options)
+                except RejectedRows as exc:
+                    report = exc.report
+                    report.written = False
+                if not report.written or dry_run:
+                    transaction.rollback()
+    finally:
+        bar.close()
+        engine.dispose()
+    click.echo(report.summary())
+    if report.issues:
+        target = report_path or Path(path.name + ".report.csv")
+        report.write_csv(target)
+        click.echo(f"report: {target} ({len(report.issues):,} issues)")
+    if not report.ok and not (skip_rejected and report.written):
+        sys.exit(1)
+
+
+class _ProgressBar:
+    """Shows the stage of a load, and a bar while rows are written."""
+
+    def __init__(self) -> None:
+        self._bar: object | None = None
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            if stage == "writing" and total > 50_000:
+                self._bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+                self._bar.__enter__()  # type: ignore[attr-defined]
+            else:
+                click.echo(f"{stage}...", err=True)
+        if self._bar is not None:
+            self._bar.update(done - self._bar.pos)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self._bar = None
+
+
 # -- publishing and serving -------------------------------------------------------------------
 @cli.command()
 @click.option("--check", is_flag=True, help="exit 1 if ogc_config/ is not up to date")

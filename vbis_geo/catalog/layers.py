@@ -26,7 +26,25 @@ class Layer:
     id_field: str = "id"
     geometry_field: str = "geom"
     time_field: str | None = None
+    ingest: IngestRules | None = None
     source: Path | None = None
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """How files are read into a layer: the default field mapping (``ingest:`` in the YAML).
+
+    ``key`` are the fields that identify a row in its source (the upsert key); ``fields`` maps a
+    field of the layer (a column, or an input the loader resolves such as ``scientific_name``)
+    to the column names it is recognised by in a file; ``values`` maps an enumerated field's
+    allowed values to the spellings accepted for them; ``defaults`` fills a missing field from
+    another one (``name_en: name_vi``).
+    """
+
+    key: tuple[str, ...]
+    fields: dict[str, tuple[str, ...]]
+    values: dict[str, dict[str, tuple[str, ...]]]
+    defaults: dict[str, str]
 
 
 def load_layers(layers_dir: Path) -> list[Layer]:
@@ -78,6 +96,7 @@ def load_layer(path: Path) -> Layer:
         id_field=str(raw.get("id_field", "id")),
         geometry_field=str(raw.get("geometry_field", "geom")),
         time_field=raw.get("time_field"),
+        ingest=_ingest_rules(path, raw["ingest"]) if "ingest" in raw else None,
         source=path,
     )
 
@@ -86,3 +105,32 @@ def _bilingual(path: Path, key: str, value: object) -> dict:  # type: ignore[typ
     if not isinstance(value, dict) or set(value) != set(LANGUAGES):
         raise InvalidInput(f"{path}: {key!r} must have exactly the languages {LANGUAGES}")
     return value
+
+
+def _ingest_rules(path: Path, raw: object) -> IngestRules:
+    if not isinstance(raw, dict) or "key" not in raw or "fields" not in raw:
+        raise InvalidInput(f"{path}: 'ingest' must be a mapping with 'key' and 'fields'")
+    key = raw["key"]
+    key = (key,) if isinstance(key, str) else tuple(str(k) for k in key)
+
+    def names(where: str, value: object) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+            raise InvalidInput(f"{path}: {where} must be a list of names")
+        return tuple(str(v) for v in value)
+
+    fields = {str(f): names(f"ingest.fields.{f}", v) for f, v in raw["fields"].items()}
+    values = {
+        str(f): {str(v): names(f"ingest.values.{f}.{v}", s) for v, s in spellings.items()}
+        for f, spellings in (raw.get("values") or {}).items()
+    }
+    missing = [k for k in key if k not in fields]
+    if missing:
+        raise InvalidInput(f"{path}: ingest key {missing} not among ingest.fields")
+    return IngestRules(
+        key=key,
+        fields=fields,
+        values=values,
+        defaults={str(k): str(v) for k, v in (raw.get("defaults") or {}).items()},
+    )

@@ -71,6 +71,13 @@ class Taxon(FromDataset, Timestamps, Base):
             name="synonym_has_accepted",
         ),
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        # close spellings of names (pg_trgm): name matching at ingest, search in the portal
+        sa.Index(
+            "ix_taxa_scientific_name_trgm",
+            "scientific_name",
+            postgresql_using="gin",
+            postgresql_ops={"scientific_name": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,807 @@
+"""read -> map -> validate -> reproject -> load: the one write path for files into layers.
+
+A load runs inside the caller's transaction (``with engine.begin() as conn``): rows go to a
+temporary staging table by COPY, then into the layer by one upsert on the layer's key, and a
+``datasets`` entry records the lineage. By default a single rejected row stops the load and
+nothing is written (the report says why); ``skip_rejected`` loads the rest and counts them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Connection
+
+from vbis_geo.errors import InvalidInput
+from vbis_geo.ingest import coordinates as coords
+from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
+from vbis_geo.ingest.sources import SourceTable, read_source
+from vbis_geo.ingest.targets import Target, normalise_name, target
+from vbis_geo.ingest.taxa import CLASSIFICATION, add_taxon, match_names
+from vbis_geo.ingest.values import convert_column, numbers, parse_dates, reject_cells
+
+#: ISO 3166-2 codes of the 63 provinces (valid until 2025-06-30) are the stable province codes
+#: of every layer's ``province_codes``; the 34 units of 2025 are reached through the lineage.
+PROVINCE_SET_VALID_TO = "2025-06-30"
+COPY_CHUNK_ROWS = 100_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestOptions:
+    """What the user asked for (``vbis-geo ingest`` options, or the upload form)."""
+
+    crs: str | None = None
+    province: str | None = None
+    mapping: Path | None = None
+    source_layer: str | None = None
+    dry_run: bool = False
+    skip_rejected: bool = False
+    add_taxa: bool = False
+    accept_synonyms: bool = False
+    loaded_by: str | None = None
+    progress: Progress | None = field(default=None, repr=False)
+
+    def parameters(self) -> dict[str, object]:
+        """The options worth keeping in the dataset's lineage."""
+        return {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in self.__dict__.items()
+            if k not in ("progress", "loaded_by", "dry_run") and v not in (None, False)
+        }
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping file: which source column feeds which field, extra value spellings, constants."""
+
+    fields: dict[str, str]
+    values: dict[str, dict[str, str]]
+    constants: dict[str, str]
+
+    @classmethod
+    def read(cls, path: Path, tgt: Target) -> Mapping:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput(f"{path}: cannot read the mapping file ({exc})") from None
+        if not isinstance(raw, dict) or set(raw) - {"fields", "values", "constants"}:
+            raise InvalidInput(
+                f"{path}: a mapping file has the keys fields, values and constants",
+                hint="fields: {name_vi: TEN_KBT}, values: {legal_category: {VQG: national_park}}",
+            )
+        mapping = cls(
+            fields={str(k): str(v) for k, v in (raw.get("fields") or {}).items()},
+            values={
+                str(f): {str(a): str(b) for a, b in (v or {}).items()}
+                for f, v in (raw.get("values") or {}).items()
+            },
+            constants={str(k): str(v) for k, v in (raw.get("constants") or {}).items()},
+        )
+        unknown = (set(mapping.fields) | set(mapping.values) | set(mapping.constants)) - set(
+            tgt.fields
+        )
+        if unknown:
+            raise InvalidInput(
+                f"{path}: {sorted(unknown)} are not fields of {tgt.layer.id}",
+                hint="fields: " + ", ".join(tgt.fields),
+            )
+        return mapping
+
+
+def ingest_file(conn: Connection, layer_id: str, path: Path, options: IngestOptions) -> Report:
+    """Load the file at ``path`` into ``layer_id``; returns the report.
+
+    Raises :class:`InvalidInput` when the file cannot be read at all.
+    """
+    tgt = target(layer_id)
+    _progress(options, "reading", 0, 1)
+    source = read_source(path, layer=options.source_layer)
+    return ingest_table(conn, tgt, source, options)
+
+
+def ingest_table(
+    conn: Connection, tgt: Target, source: SourceTable, options: IngestOptions
+) -> Report:
+    """Validate ``source`` for ``tgt`` and (unless a dry run or rejected) write it."""
+    report = Report(
+        tgt.layer.id,
+        source.name,
+        n_read=len(source.frame),
+        dry_run=options.dry_run,
+        encoding=source.encoding.name
+        if source.encoding and source.encoding.name != "ascii"
+        else None,
+    )
+    for note in source.notes:
+        report.add(None, "file", WARNING, note)
+    mapping = Mapping.read(options.mapping, tgt) if options.mapping else None
+    raw = map_columns(tgt, source.frame, mapping, report)
+    rows = source.row_numbers
+    _progress(options, "validating", 0, 1)
+    columns = convert_fields(tgt, raw, rows, report)
+    geoms = build_geometries(conn, tgt, source, raw, rows, options, report)
+    if report.file_errors:
+        return report
+    columns["geom"] = geoms
+    if "protected_area_code" in tgt.fields:
+        columns["protected_area_id"] = resolve_protected_areas(conn, raw, rows, report)
+    new_taxa: dict[str, NewTaxon] = {}
+    if "scientific_name" in tgt.fields:
+        columns["taxon_id"] = match_taxa(conn, raw, rows, report, options, new_taxa)
+    _reject_duplicate_keys(tgt, columns, rows, report)
+    rejected = _row_mask(report, rows, REJECTED)
+    if rejected.all() and len(rows):
+        report.add(None, "file", REJECTED, "every row was rejected")
+    if report.file_errors or (rejected.any() and not options.skip_rejected) or options.dry_run:
+        return report
+    dataset_id = record_dataset(conn, tgt, source, options, report)
+    if new_taxa:
+        created = {
+            name: add_taxon(conn, name, t.classification, t.rank, t.authorship, dataset_id)
+            for name, t in new_taxa.items()
+        }
+        names = raw["scientific_name"].str.strip()
+        columns["taxon_id"] = columns["taxon_id"].where(
+            columns["taxon_id"].notna(), names.map(created, na_action="ignore")
+        )
+    keep = ~rejected
+    write_rows(conn, tgt, columns, keep, dataset_id, report, options)
+    finish_dataset(conn, tgt, dataset_id, report)
+    report.written = True
+    return report
+
+
+class RejectedRows(InvalidInput):
+    """Rows were rejected after writing began: the caller must roll back (``report`` says why)."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{report.n_rejected:,} rows of {report.source} were rejected")
+        self.report = report
+
+
+def _progress(options: IngestOptions, stage: str, done: int, total: int) -> None:
+    if options.progress:
+        options.progress(stage, done, total)
+
+
+def _row_mask(report: Report, rows: np.ndarray, action: str) -> np.ndarray:
+    return np.isin(rows, np.fromiter(report.rows_with(action), dtype=np.int64))
+
+
+# -- mapping ------------------------------------------------------------------------------------
+def map_columns(
+    tgt: Target, frame: pd.DataFrame, mapping: Mapping | None, report: Report
+) -> dict[str, pd.Series]:
+    """Source columns by the field they feed, from the mapping file and the layer's names."""
+    lookup = tgt.lookup()
+    chosen: dict[str, str] = {}
+    if mapping:
+        for field_name, column in mapping.fields.items():
+            if column not in frame.columns:
+                raise InvalidInput(
+                    f"{report.source}: the mapping names column {column!r} for {field_name}, "
+                    "which the file does not have",
+                    hint="columns: " + ", ".join(map(str, frame.columns)),
+                )
+            chosen[field_name] = column
+    for column in frame.columns:
+        field_name = lookup.get(normalise_name(column))
+        if field_name is None:
+            if column not in chosen.values():
+                report.add(
+                    None,
+                    str(column),
+                    WARNING,
+                    f"column not loaded: no field of {tgt.layer.id} is called so",
+                )
+            continue
+        if field_name in chosen:
+            if chosen[field_name] != column:
+                report.add(
+                    None,
+                    str(column),
+                    WARNING,
+                    f"column not loaded: {field_name} comes from column {chosen[field_name]!r}",
+                )
+            continue
+        chosen[field_name] = column
+    out = {name: frame[column] for name, column in chosen.items()}
+    if mapping:
+        for name, value in mapping.constants.items():
+            out[name] = pd.Series([value] * len(frame), dtype=object, index=frame.index)
+        for name, spellings in mapping.values.items():
+            if name in out:
+                out[name] = out[name].map(lambda v, s=spellings: s.get(v, v), na_action="ignore")
+    return out
+
+
+def convert_fields(
+    tgt: Target, raw: dict[str, pd.Series], rows: np.ndarray, report: Report
+) -> dict[str, pd.Series]:
+    """Typed column values; missing required fields and bad cells are rejected in ``report``."""
+    out: dict[str, pd.Series] = {}
+    for name, spec in tgt.fields.items():
+        if not spec.column or name not in raw:
+            continue
+        out[name] = convert_column(spec, raw[name], rows, report, tgt)
+    if "event_date" in tgt.fields:
+        _event_dates(raw, out, rows, report)
+    for name, source_field in tgt.rules.defaults.items():
+        if source_field in out:
+            out[name] = out.get(name, pd.Series([None] * len(rows), dtype=object)).where(
+                lambda s: s.notna(), out[source_field]
+            )
+    for name, spec in tgt.fields.items():
+        if not spec.required:
+            continue
+        if name not in out:
+            report.add(
+                None,
+                name,
+                REJECTED,
+                f"no column for the required field {name}",
+                "a column named "
+                + " or ".join(dict.fromkeys([name, *tgt.rules.fields[name][:3]]))
+                + " (or a --mapping file)",
+            )
+            continue
+        missing = out[name].isna().to_numpy() & ~np.isin(rows, list(report.rows_with(REJECTED)))
+        reject_cells(
+            report, rows, missing, name, out[name], "required value missing", spec.expected
+        )
+    return out
+
+
+def _event_dates(
+    raw: dict[str, pd.Series], out: dict[str, pd.Series], rows: np.ndarray, report: Report
+) -> None:
+    """dwc:eventDate (a date or an interval), else year/month/day."""
+    if "event_date" in raw:
+        present = raw["event_date"].notna().to_numpy()
+        start, end, bad = parse_dates(raw["event_date"], present)
+        # convert_column already reported the bad cells
+        out["event_date"], out["event_date_end"] = start, end.where(start != end, None)
+        return
+    if "year" not in raw:
+        return
+    parts = [
+        raw[p] if p in raw else pd.Series([None] * len(rows), dtype=object)
+        for p in ("year", "month", "day")
+    ]
+    text = parts[0].str.strip().where(parts[0].notna(), None)
+    for part in parts[1:]:
+        text = text.where(part.isna(), text + "-" + part.str.strip().str.zfill(2))
+    start, end, bad = parse_dates(text, text.notna().to_numpy())
+    reject_cells(report, rows, bad, "year", text, "not a date (year, month, day)", "a valid date")
+    out["event_date"], out["event_date_end"] = start, end.where(start != end, None)
+
+
+# -- geometry -----------------------------------------------------------------------------------
+def build_geometries(
+    conn: Connection,
+    tgt: Target,
+    source: SourceTable,
+    raw: dict[str, pd.Series],
+    rows: np.ndarray,
+    options: IngestOptions,
+    report: Report,
+) -> np.ndarray:
+    """Geometries in EPSG:4326, checked and repaired; None for rejected rows."""
+    datum_values = (
+        set(raw["geodetic_datum"].dropna().unique()) if "geodetic_datum" in raw else set()
+    )
+    if source.geometry is not None and any(g is not None for g in source.geometry):
+        geoms = source.geometry
+        declared = source.crs
+    elif "longitude" in raw and "latitude" in raw:
+        x, bad_x = numbers(raw["longitude"])
+        y, bad_y = numbers(raw["latitude"])
+        reject_cells(
+            report,
+            rows,
+            bad_x,
+            "longitude",
+            raw["longitude"],
+            "not a number",
+            "a number (decimal point '.')",
+        )
+        reject_cells(
+            report,
+            rows,
+            bad_y,
+            "latitude",
+            raw["latitude"],
+            "not a number",
+            "a number (decimal point '.')",
+        )
+        missing = np.isnan(x) | np.isnan(y)
+        reject_cells(
+            report,
+            rows,
+            missing & ~bad_x & ~bad_y,
+            "longitude",
+            raw["longitude"],
+            "no coordinates",
+            "longitude and latitude",
+        )
+        geoms = np.empty(len(rows), dtype=object)
+        geoms[~missing] = shapely.points(x[~missing], y[~missing])
+        declared = source.crs or (
+            coords.WGS84
+            if not datum_values and not options.crs and _looks_like_degrees(x, y)
+            else None
+        )
+        if declared is not None and source.crs is None:
+            report.add(
+                None,
+                "crs",
+                WARNING,
+                "no CRS given: longitude/latitude in WGS 84 (EPSG:4326) assumed, as in Darwin Core",
+            )
+    else:
+        report.add(
+            None,
+            "geometry",
+            REJECTED,
+            "no geometry and no coordinate columns",
+            "a geometry, or longitude/latitude columns (decimalLongitude, decimalLatitude, lon, "
+            "lat, kinh_do, vi_do, x, y)",
+        )
+        return np.empty(len(rows), dtype=object)
+    crs = coords.choose_crs(declared, options.crs, datum_values, report)
+    if crs is None:
+        return np.empty(len(rows), dtype=object)
+    report.source_crs = coords.crs_label(crs)
+    raw_x, raw_y = coords.probe_points(geoms)
+    if not coords.check_units(crs, raw_x, raw_y, report):
+        return np.empty(len(rows), dtype=object)
+    _progress(options, "reprojecting", 0, 1)
+    lonlat = coords.transform_geometries(geoms, crs)
+    region = vietnam_region(conn, options.province)
+    good = coords.check_location(lonlat, rows, region, report, crs=crs, raw_xy=(raw_x, raw_y))
+    if report.file_errors:
+        return np.empty(len(rows), dtype=object)
+    out = np.empty(len(rows), dtype=object)
+    if good.any():
+        out[good] = coords.repair_geometries(lonlat[good], rows[good], tgt.geometry_type, report)
+    return out
+
+
+def _looks_like_degrees(x: np.ndarray, y: np.ndarray) -> bool:
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    return bool(ok.any() and (np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all())
+
+
+def vietnam_region(conn: Connection, province: str | None) -> coords.Region:
+    """Vietnam's outline from the loaded provinces (the 63, which reach the island districts),
+    and the stated province; a generous box when no provinces are loaded.
+    """
+    wkb = conn.execute(
+        sa.text(
+            "SELECT ST_AsBinary(ST_Union(ST_SimplifyPreserveTopology(geom, 0.005))) "
+            "FROM admin_units WHERE valid_to = CAST(:valid_to AS date)"
+        ),
+        {"valid_to": PROVINCE_SET_VALID_TO},
+    ).scalar()
+    vietnam = shapely.from_wkb(bytes(wkb)) if wkb else coords.VIETNAM_BBOX
+    if province is None:
+        return coords.Region(vietnam, from_provinces=wkb is not None)
+    candidates = conn.execute(
+        sa.text("SELECT name_vi, ST_AsBinary(geom) FROM admin_units ORDER BY valid_from DESC")
+    ).all()
+    wanted = _province_key(province)
+    for name, geom in candidates:
+        if _province_key(name) == wanted:
+            return coords.Region(vietnam, shapely.from_wkb(bytes(geom)), name, wkb is not None)
+    raise InvalidInput(
+        f"--province {province!r}: no such province",
+        hint="one of " + ", ".join(sorted({n for n, _ in candidates}))
+        if candidates
+        else "load the provinces first (vbis-geo admin-units load)",
+    )
+
+
+def _province_key(name: str) -> str:
+    key = normalise_name(name)
+    for prefix in ("thanhpho", "tp"):
+        if key.startswith(prefix) and len(key) > len(prefix) + 2:
+            key = key[len(prefix) :]
+    return key
+
+
+# -- references -----------------------------------------------------------------------------
+def resolve_protected_areas(
+    conn: Connection, raw: dict[str, pd.Series], rows: np.ndarray, report: Report
+) -> pd.Series:
+    """``protected_area_id`` from a protected area's code (or its Vietnamese name)."""
+    if "protected_area_code" not in raw:
+        report.add(
+            None,
+            "protected_area_code",
+            REJECTED,
+            "no column naming the protected area",
+            "a column protected_area_code (code or name of the protected area)",
+        )
+        return pd.Series([None] * len(rows), dtype=object)
+    known = conn.execute(sa.text("SELECT code, name_vi, id FROM protected_areas")).all()
+    by_key = {normalise_name(code): pid for code, _, pid in known}
+    by_key.update({normalise_name(name): pid for _, name, pid in known})
+    values = raw["protected_area_code"].map(
+        lambda v: by_key.get(normalise_name(v)), na_action="ignore"
+    )
+    bad = values.isna().to_numpy()
+    reject_cells(
+        report,
+        rows,
+        bad,
+        "protected_area_code",
+        raw["protected_area_code"],
+        "no such protected area",
+        "the code or Vietnamese name of a loaded protected area",
+    )
+    return values.astype(object)
+
+
+@dataclass(frozen=True)
+class NewTaxon:
+    """A name to add to the backbone (``add_taxa``), with the classification the file gives."""
+
+    classification: dict[str, str | None]
+    rank: str
+    authorship: str | None
+
+
+def match_taxa(
+    conn: Connection,
+    raw: dict[str, pd.Series],
+    rows: np.ndarray,
+    report: Report,
+    options: IngestOptions,
+    new_taxa: dict[str, NewTaxon],
+) -> pd.Series:
+    """``taxon_id`` per row from the names (read only); unmatched names are rejected with
+    suggestions, or, with ``add_taxa``, collected in ``new_taxa`` to be added when writing.
+    """
+    if "scientific_name" not in raw:
+        report.add(
+            None,
+            "scientific_name",
+            REJECTED,
+            "no column with the scientific name",
+            "a column scientificName (or ten_khoa_hoc)",
+        )
+        return pd.Series([None] * len(rows), dtype=object)
+    names = raw["scientific_name"].str.strip()
+    matches = match_names(
+        conn, list(names.dropna().unique()), accept_synonyms=options.accept_synonyms
+    )
+    ids: dict[str, int | None] = {}
+    for name, match in matches.items():
+        ids[name] = match.taxon_id
+        if match.how == "unmatched" and options.add_taxa:
+            first = int(np.flatnonzero((names == name).to_numpy())[0])
+            new_taxa[name] = NewTaxon(
+                classification={
+                    level: raw[level].iloc[first] if level in raw else None
+                    for level in CLASSIFICATION
+                },
+                rank=_rank(raw, first),
+                authorship=raw["scientific_name_authorship"].iloc[first]
+                if "scientific_name_authorship" in raw
+                else None,
+            )
+            report.add(
+                None,
+                "scientific_name",
+                WARNING,
+                f"{name!r} is not in the taxonomy backbone: added as a new "
+                f"{new_taxa[name].rank} with the file's classification (--add-taxa)",
+            )
+            continue
+        if match.how == "exact":
+            continue
+        for i in np.flatnonzero((names == name).to_numpy()):
+            row = int(rows[i])
+            if match.how == "synonym" and match.taxon_id is not None:
+                report.add(
+                    row,
+                    "scientific_name",
+                    REPAIRED,
+                    f"synonym recorded under the accepted name {match.accepted_name}",
+                    value=name,
+                )
+            elif match.how == "synonym":
+                report.add(
+                    row,
+                    "scientific_name",
+                    REJECTED,
+                    f"a synonym of {match.accepted_name}",
+                    f"the accepted name {match.accepted_name} (or --accept-synonyms)",
+                    name,
+                )
+            else:
+                hint = (
+                    "did you mean " + " or ".join(match.suggestions) + "?"
+                    if match.suggestions
+                    else "a name in the taxonomy backbone (or --add-taxa)"
+                )
+                report.add(
+                    row,
+                    "scientific_name",
+                    REJECTED,
+                    "name not in the taxonomy backbone",
+                    hint,
+                    name,
+                )
+    missing = names.isna().to_numpy()
+    reject_cells(
+        report,
+        rows,
+        missing,
+        "scientific_name",
+        names,
+        "required value missing",
+        "a scientific name",
+    )
+    return names.map(ids, na_action="ignore").astype(object)
+
+
+def _rank(raw: dict[str, pd.Series], i: int) -> str:
+    value = raw["taxon_rank"].iloc[i] if "taxon_rank" in raw else None
+    value = (value or "species").strip().lower()
+    return value if value in ("species", "subspecies", "variety", "form", "genus") else "species"
+
+
+def _reject_duplicate_keys(
+    tgt: Target, columns: dict[str, pd.Series], rows: np.ndarray, report: Report
+) -> None:
+    keys = [k for k in tgt.key if k in columns]
+    if len(keys) != len(tgt.key):
+        return
+    frame = pd.DataFrame({k: columns[k].astype(object) for k in keys})
+    present = frame.notna().all(axis=1).to_numpy()
+    dup = present & frame.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return
+    first_row: dict[tuple[object, ...], int] = {}
+    for i in np.flatnonzero(dup):
+        key = tuple(frame.iloc[i])
+        first_row.setdefault(key, int(rows[i]))
+        report.add(
+            int(rows[i]),
+            "/".join(keys),
+            REJECTED,
+            f"duplicate {'/'.join(keys)} (also on row {first_row[key]})"
+            if first_row[key] != rows[i]
+            else f"duplicate {'/'.join(keys)} (repeated further down)",
+            f"a unique {'/'.join(keys)} per row",
+            "/".join(map(str, key)),
+        )
+
+
+# -- writing ------------------------------------------------------------------------------------
+def record_dataset(
+    conn: Connection, tgt: Target, source: SourceTable, options: IngestOptions, report: Report
+) -> int:
+    """Insert or refresh the ``datasets`` entry of this file (one per layer and file content)."""
+    code = f"ingest:{tgt.layer.id}:{source.sha256[:16]}"
+    report.dataset_code = code
+    lineage = (
+        f"Loaded from {source.name} ({source.format}, sha256 {source.sha256}) into "
+        f"{tgt.layer.id} by vbis-geo ingest; coordinates "
+        + (coords.as_vn2000_note(_crs_of(report)) if report.source_crs else "none")
+        + (f"; text encoding {report.encoding}" if report.encoding else "")
+    )
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO datasets (code, title_vi, title_en, target_layer, source_name, "
+                "source_sha256, source_crs, lineage, parameters, loaded_by, loaded_at) VALUES "
+                "(:code, :title_vi, :title_en, :layer, :name, :sha, :crs, :lineage, "
+                "CAST(:parameters AS jsonb), :by, now()) ON CONFLICT (code) DO UPDATE SET "
+                "source_crs = EXCLUDED.source_crs, lineage = EXCLUDED.lineage, "
+                "parameters = EXCLUDED.parameters, loaded_by = EXCLUDED.loaded_by, "
+                "loaded_at = now() RETURNING id"
+            ),
+            {
+                "code": code,
+                "title_vi": f"{source.name} ({tgt.layer.title['vi']})",
+                "title_en": f"{source.name} ({tgt.layer.title['en']})",
+                "layer": tgt.layer.id,
+                "name": source.name,
+                "sha": source.sha256,
+                "crs": report.source_crs,
+                "lineage": lineage,
+                "parameters": orjson.dumps(options.parameters()).decode(),
+                "by": options.loaded_by or getpass.getuser(),
+            },
+        ).scalar_one()
+    )
+
+
+def _crs_of(report: Report):  # type: ignore[no-untyped-def]
+    import pyproj
+
+    label = report.source_crs or "EPSG:4326"
+    code = label.split()[0]
+    return (
+        pyproj.CRS.from_user_input(code)
+        if code.startswith("EPSG:")
+        else pyproj.CRS.from_user_input(label)
+    )
+
+
+def write_rows(
+    conn: Connection,
+    tgt: Target,
+    columns: dict[str, pd.Series],
+    keep: np.ndarray,
+    dataset_id: int,
+    report: Report,
+    options: IngestOptions,
+) -> None:
+    """COPY the kept rows into a staging table, derive what is missing, upsert into the layer."""
+    table = tgt.table
+    names = [n for n in columns if n in table.c and n not in ("id", "geom")] + ["geom"]
+    staging = "_vbis_ingest"
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {staging}"))
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT "  # noqa: S608 (identifiers from the schema, quoted)
+            + ", ".join(_quote(n) for n in names)
+            + f" FROM {_quote(table.name)} WITH NO DATA"
+        )
+    )
+    frame = _copy_frame(tgt, columns, names, keep)
+    _copy(conn, staging, names, frame, options)
+    if "province_codes" in table.c and "province_codes" not in columns:
+        conn.execute(
+            sa.text(
+                f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]; "  # noqa: S608 (identifiers from the schema, quoted)
+                f"UPDATE {staging} s SET province_codes = (SELECT coalesce(array_agg("
+                "a.iso_3166_2 ORDER BY a.iso_3166_2), '{}') FROM admin_units a "
+                "WHERE a.valid_to = CAST(:valid_to AS date) AND ST_Intersects(a.geom, s.geom) "
+                "AND (ST_Dimension(s.geom) = 0 OR ST_Area(ST_Intersection(a.geom, s.geom)) "
+                "> 0.01 * ST_Area(s.geom)))"
+            ),
+            {"valid_to": PROVINCE_SET_VALID_TO},
+        )
+        names.append("province_codes")
+    key = ", ".join(_quote(k) for k in tgt.key)
+    updates = [n for n in names if n not in tgt.key]
+    target_cols = ", ".join(_quote(n) for n in names)
+    result = conn.execute(
+        sa.text(
+            f"WITH up AS (INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
+            f"SELECT {target_cols}, :dataset_id FROM {staging} "
+            f"ON CONFLICT ({key}) DO UPDATE SET "
+            + ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in updates)
+            + ", dataset_id = EXCLUDED.dataset_id, updated_at = now() WHERE ("
+            + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in updates)
+            + ") IS DISTINCT FROM ("
+            + ", ".join(f"EXCLUDED.{_quote(n)}" for n in updates)
+            + ") RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+        ),
+        {"dataset_id": dataset_id},
+    ).one()
+    report.n_inserted, report.n_updated = int(result[0]), int(result[1])
+    report.n_unchanged = int(keep.sum()) - report.n_inserted - report.n_updated
+    if report.n_inserted + report.n_updated > 0.2 * max(1, _estimated_rows(conn, table.name)):
+        conn.execute(sa.text(f"ANALYZE {_quote(table.name)}"))
+
+
+def _estimated_rows(conn: Connection, table: str) -> int:
+    return int(
+        conn.execute(
+            sa.text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+            {"t": table},
+        ).scalar_one()
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _copy_frame(
+    tgt: Target, columns: dict[str, pd.Series], names: list[str], keep: np.ndarray
+) -> pa.Table:
+    arrays = {}
+    for name in names:
+        if name == "geom":
+            geoms = columns["geom"][keep]
+            arrays[name] = pa.array(
+                shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
+                if len(geoms)
+                else [],
+                type=pa.string(),
+            )
+            continue
+        values = columns[name].to_numpy(dtype=object)[keep]
+        kind = (
+            tgt.fields[name].kind
+            if name in tgt.fields
+            else ("integer" if name.endswith("_id") else "date")
+        )
+        arrays[name] = _arrow(values, kind)
+    return pa.table(arrays)
+
+
+def _arrow(values: np.ndarray, kind: str) -> pa.Array:
+    clean = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+    if kind == "integer":
+        return pa.array(clean, type=pa.int64())
+    if kind == "number":
+        return pa.array(clean, type=pa.float64())
+    if kind == "boolean":
+        return pa.array(clean, type=pa.bool_())
+    if kind == "date":
+        return pa.array(clean, type=pa.date32())
+    if kind == "text_list":
+        return pa.array(
+            [
+                None
+                if v is None
+                else "{" + ",".join('"' + s.replace('"', '\\"') + '"' for s in v) + "}"
+                for v in clean
+            ],
+            type=pa.string(),
+        )
+    return pa.array(clean, type=pa.string())
+
+
+def _copy(
+    conn: Connection, staging: str, names: list[str], frame: pa.Table, options: IngestOptions
+) -> None:
+    raw = conn.connection.driver_connection
+    sql = f"COPY {staging} ({', '.join(_quote(n) for n in names)}) FROM STDIN (FORMAT csv)"
+    total = frame.num_rows
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+        for start in range(0, max(total, 1), COPY_CHUNK_ROWS):
+            chunk = frame.slice(start, COPY_CHUNK_ROWS)
+            buffer = io.BytesIO()
+            pacsv.write_csv(
+                chunk, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            )
+            copy.write(buffer.getvalue())
+            _progress(options, "writing", min(start + COPY_CHUNK_ROWS, total), total)
+
+
+def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Report) -> None:
+    """Counts, spatial extent and time span of what the dataset holds now."""
+    if "event_date" in tgt.table.c:
+        temporal = "min(event_date) AS t0, max(coalesce(event_date_end, event_date)) AS t1"
+    else:
+        temporal = "NULL::date AS t0, NULL::date AS t1"
+    conn.execute(
+        sa.text(
+            f"WITH s AS (SELECT ST_Envelope(ST_Extent(geom)::geometry) AS extent, {temporal} "  # noqa: S608 (identifiers from the schema, quoted)
+            f"FROM {_quote(tgt.table.name)} WHERE dataset_id = :id) "
+            "UPDATE datasets d SET n_loaded = :loaded, n_repaired = :repaired, "
+            "n_rejected = :rejected, temporal_start = s.t0, temporal_end = s.t1, "
+            "extent = CASE WHEN ST_GeometryType(s.extent) = 'ST_Polygon' "
+            "THEN ST_SetSRID(s.extent, 4326) END FROM s WHERE d.id = :id"
+        ),
+        {
+            "id": dataset_id,
+            "loaded": report.n_loaded,
+            "repaired": report.n_repaired,
+            "rejected": report.n_rejected,
+        },
+    )
