@@ -269,11 +269,10 @@ def to_wgs84(crs: CRS) -> Transformer:
     the CRSs of :func:`tm3_crs`, a ``.prj`` naming the datum, a PROJ string with VN-2000's
     ``+towgs84``) the shift is always the official Helmert :data:`OFFICIAL_TOWGS84`: the CRS is
     bound to WGS 84 by it, so PROJ has no operation to choose from. Left alone, PROJ ranks the
-    Mekong-delta set EPSG:5194 as accurate (1 m) as the official one, applies whatever
-    ``TOWGS84`` a ``.prj`` carries, and falls back to a null "ballpark" shift (~200 m off) for a
-    VN-2000 CRS it does not recognise. A ``TOWGS84`` the CRS carries is therefore replaced. The
-    pipeline PROJ builds is checked to hold exactly the official Helmert step, forward, once;
-    :class:`RuntimeError` if it does not.
+    Mekong-delta set EPSG:5194 as accurate (1 m) as the official one, and applies whatever
+    ``TOWGS84`` a ``.prj`` carries (often rounded, or with the rotations' signs wrong); here a
+    ``TOWGS84`` the CRS carries is replaced. The pipeline PROJ builds is checked to hold exactly
+    the official Helmert step, forward, once; :class:`RuntimeError` if it does not.
 
     For any other CRS, PROJ's best operation to EPSG:4326.
 
@@ -297,7 +296,9 @@ def is_vn2000(crs: CRS) -> bool:
     True for a CRS whose datum is "Vietnam 2000" (EPSG:6756, also as ESRI's ``D_Vietnam_2000``),
     and for a CRS bound to WGS 84 by a shift within 2 m of VN-2000's translation on the WGS 84
     ellipsoid (a PROJ string or ``.prj`` with VN-2000's ``+towgs84``, whatever its rotations).
-    A compound CRS is judged by its horizontal part.
+    A compound CRS is judged by its horizontal part. A CRS on the bare WGS 84 ellipsoid with
+    neither datum name nor ``TOWGS84`` cannot be told from WGS 84 and gives False: such a file
+    needs its CRS stated, e.g. ``resolve_crs("vn2000-tm3:Hà Nội")``.
 
     >>> is_vn2000(CRS.from_epsg(4756)), is_vn2000(CRS.from_epsg(4326))
     (True, False)

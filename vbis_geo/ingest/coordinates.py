@@ -113,6 +113,17 @@ def probe_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def sample_vertices(geoms: np.ndarray, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` vertices spread evenly over all of ``geoms`` (for whole-file tests)."""
+    present = [g for g in geoms if g is not None]
+    if not present:
+        return np.array([]), np.array([])
+    xy = shapely.get_coordinates(np.array(present, dtype=object))
+    if len(xy) > n:
+        xy = xy[np.linspace(0, len(xy) - 1, n).astype(int)]
+    return xy[:, 0], xy[:, 1]
+
+
 def check_units(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, report: Report) -> bool:
     """Reject the file when its coordinates are in the wrong unit for ``crs``; True if fine."""
     ok = ~np.isnan(xs)
@@ -156,12 +167,16 @@ def candidate_crss() -> list[pyproj.CRS]:
 
 
 def _share_inside(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, region: Region | None) -> float:
+    if not len(xs):
+        return 0.0
     lon, lat = to_wgs84(crs).transform(xs, ys)
-    area = region.province if region and region.province is not None else VIETNAM_BBOX
-    if region and region.province is not None:
-        area = area.buffer(PROVINCE_MARGIN_DEG)
-    inside = shapely.contains_xy(area, lon, lat)
-    return float(inside.mean()) if len(inside) else 0.0
+    if region is None:
+        area = VIETNAM_BBOX
+    elif region.province is not None:
+        area = region.province.buffer(PROVINCE_MARGIN_DEG)
+    else:
+        area = region.vietnam.buffer(WATERS_MARGIN_DEG)
+    return float(shapely.contains_xy(area, lon, lat).mean())
 
 
 def transform_geometries(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
@@ -187,7 +202,7 @@ def check_location(
     report: Report,
     *,
     crs: pyproj.CRS,
-    raw_xy: tuple[np.ndarray, np.ndarray],
+    raw_geoms: np.ndarray,
 ) -> np.ndarray:
     """Reject features outside Vietnam (or the stated province); returns the mask of good rows.
 
@@ -215,13 +230,14 @@ def check_location(
         )
         return np.zeros(len(geoms), dtype=bool)
     if n_present and outside.sum() >= MAJORITY * n_present and crs.is_projected:
+        raw_x, raw_y = sample_vertices(raw_geoms[present])
         report.add(
             None,
             "crs",
             REJECTED,
             f"{int(outside.sum()):,} of {n_present:,} features fall outside Vietnam under "
             f"{crs_label(crs)}",
-            "the CRS the file is really in" + _suggest(raw_xy[0], raw_xy[1], None),
+            "the CRS the file is really in" + _suggest(raw_x, raw_y, region),
         )
         return np.zeros(len(geoms), dtype=bool)
     for i in np.flatnonzero(outside):
@@ -237,17 +253,18 @@ def check_location(
     good = present & inside
     if region.province is not None and good.any():
         area = region.province.buffer(PROVINCE_MARGIN_DEG)
-        in_province = shapely.contains_xy(area, probe_x[good], probe_y[good])
+        sample_x, sample_y = sample_vertices(geoms[good])
+        in_province = shapely.contains_xy(area, sample_x, sample_y)
         if in_province.mean() < MAJORITY:
-            raw_x, raw_y = raw_xy
+            raw_x, raw_y = sample_vertices(raw_geoms[good])
             report.add(
                 None,
                 "crs",
                 REJECTED,
-                f"{int((~in_province).sum()):,} of {int(good.sum()):,} features fall outside "
+                f"{100 * (1 - in_province.mean()):.0f}% of the features' vertices fall outside "
                 f"{region.province_name} under {crs_label(crs)}",
                 "the CRS the file is really in (a TM-3 file with the wrong central meridian?)"
-                + _suggest(raw_x[good], raw_y[good], region),
+                + _suggest(raw_x, raw_y, region),
             )
             return np.zeros(len(geoms), dtype=bool)
     return good

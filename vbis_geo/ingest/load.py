@@ -373,7 +373,7 @@ def build_geometries(
     _progress(options, "reprojecting", 0, 1)
     lonlat = coords.transform_geometries(geoms, crs)
     region = vietnam_region(conn, options.province)
-    good = coords.check_location(lonlat, rows, region, report, crs=crs, raw_xy=(raw_x, raw_y))
+    good = coords.check_location(lonlat, rows, region, report, crs=crs, raw_geoms=geoms)
     if report.file_errors:
         return np.empty(len(rows), dtype=object)
     out = np.empty(len(rows), dtype=object)
@@ -670,10 +670,10 @@ def write_rows(
     frame = _copy_frame(tgt, columns, names, keep)
     _copy(conn, staging, names, frame, options)
     if "province_codes" in table.c and "province_codes" not in columns:
+        conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]"))
         conn.execute(
             sa.text(
-                f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]; "  # noqa: S608 (identifiers from the schema, quoted)
-                f"UPDATE {staging} s SET province_codes = (SELECT coalesce(array_agg("
+                f"UPDATE {staging} s SET province_codes = (SELECT coalesce(array_agg("  # noqa: S608
                 "a.iso_3166_2 ORDER BY a.iso_3166_2), '{}') FROM admin_units a "
                 "WHERE a.valid_to = CAST(:valid_to AS date) AND ST_Intersects(a.geom, s.geom) "
                 "AND (ST_Dimension(s.geom) = 0 OR ST_Area(ST_Intersection(a.geom, s.geom)) "
