@@ -129,7 +129,9 @@ def check_units(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, report: Report)
     ok = ~np.isnan(xs)
     if not ok.any():
         return True
-    degrees_like = (np.abs(xs[ok]) <= 180) & (np.abs(ys[ok]) <= 90)
+    x, y = np.abs(xs[ok]), np.abs(ys[ok])
+    # swapped latitude/longitude are still degrees: check_location reports the swap
+    degrees_like = ((x <= 180) & (y <= 90)) | ((x <= 90) & (y <= 180))
     if crs.is_geographic and degrees_like.mean() < MAJORITY:
         example = f"x={xs[ok][~degrees_like][0]:,.1f}, y={ys[ok][~degrees_like][0]:,.1f}"
         report.add(

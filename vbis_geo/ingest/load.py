@@ -341,12 +341,11 @@ def build_geometries(
         )
         geoms = np.empty(len(rows), dtype=object)
         geoms[~missing] = shapely.points(x[~missing], y[~missing])
-        declared = source.crs or (
-            coords.WGS84
-            if not datum_values and not options.crs and _looks_like_degrees(x, y)
-            else None
-        )
-        if declared is not None and source.crs is None:
+        declared = source.crs
+        if declared is None and not datum_values and not options.crs:
+            # Darwin Core: decimalLongitude/decimalLatitude are degrees, WGS 84 unless a
+            # geodeticDatum says otherwise; the unit check below still catches metres
+            declared = coords.WGS84
             report.add(
                 None,
                 "crs",
@@ -380,11 +379,6 @@ def build_geometries(
     if good.any():
         out[good] = coords.repair_geometries(lonlat[good], rows[good], tgt.geometry_type, report)
     return out
-
-
-def _looks_like_degrees(x: np.ndarray, y: np.ndarray) -> bool:
-    ok = ~np.isnan(x) & ~np.isnan(y)
-    return bool(ok.any() and (np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all())
 
 
 def vietnam_region(conn: Connection, province: str | None) -> coords.Region:
