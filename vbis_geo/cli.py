@@ -301,6 +301,53 @@ def ingest(
         sys.exit(1)
 
 
+@cli.command("export")
+@click.argument("layer")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(["gpkg", "shp", "geojson", "csv", "dwca"])
+)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bbox", help="lon0,lat0,lon1,lat1 in EPSG:4326")
+@click.option("--province", help="ISO 3166-2 code, unit code or name (63 or 34)")
+@click.option("--protected-area", help="code of a protected area")
+@click.option("--taxon", help="scientific name (with its lower ranks)")
+@click.option("--wdpa", is_flag=True, help="protected areas under WDPA field names")
+@click.pass_obj
+def export(
+    settings: Settings,
+    layer: str,
+    fmt: str,
+    output: Path,
+    bbox: str | None,
+    province: str | None,
+    protected_area: str | None,
+    taxon: str | None,
+    wdpa: bool,
+) -> None:
+    """Write LAYER to a file (gpkg, shp, geojson, csv) or a Darwin Core Archive (dwca)."""
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.errors import InvalidInput
+    from vbis_geo.export import ExportFilters, export_layer
+
+    box = None
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise InvalidInput(
+                f"--bbox {bbox!r}: expected four numbers lon0,lat0,lon1,lat1"
+            ) from None
+        box = (x0, y0, x1, y1)
+    filters = ExportFilters(box, province, protected_area, taxon)
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            n = export_layer(conn, layer, fmt, output, filters, wdpa=wdpa)
+    finally:
+        engine.dispose()
+    click.echo(f"{layer}: {n:,} rows written to {output} ({fmt})")
+
+
 class _ProgressBar:
     """Shows the stage of a load, and a bar while rows are written."""
 

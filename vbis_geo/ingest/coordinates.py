@@ -216,6 +216,15 @@ def check_location(
     outline = region.vietnam.buffer(WATERS_MARGIN_DEG) if region.from_provinces else region.vietnam
     inside = np.zeros(len(geoms), dtype=bool)
     inside[present] = shapely.contains_xy(outline, probe_x[present], probe_y[present])
+    # lines and areas count as in Vietnam when any part of them is (coastal and marine areas)
+    extended = (
+        present
+        & ~inside
+        & np.array([g is not None and g.geom_type != "Point" for g in geoms], dtype=bool)
+    )
+    if extended.any():
+        shapely.prepare(outline)
+        inside[extended] = shapely.intersects(outline, geoms[extended])
     swapped = np.zeros(len(geoms), dtype=bool)
     swapped[present] = shapely.contains_xy(outline, probe_y[present], probe_x[present])
     outside = present & ~inside

@@ -308,6 +308,12 @@ def build_geometries(
     if source.geometry is not None and any(g is not None for g in source.geometry):
         geoms = source.geometry
         declared = source.crs
+    elif "wkt" in raw:
+        geoms = _from_wkt(raw["wkt"], rows, report)
+        declared = source.crs
+        if declared is None and not options.crs:
+            declared = coords.WGS84
+            report.add(None, "crs", WARNING, "no CRS given: WKT in WGS 84 (EPSG:4326) assumed")
     elif "longitude" in raw and "latitude" in raw:
         x, bad_x = numbers(raw["longitude"])
         y, bad_y = numbers(raw["latitude"])
@@ -379,6 +385,25 @@ def build_geometries(
     if good.any():
         out[good] = coords.repair_geometries(lonlat[good], rows[good], tgt.geometry_type, report)
     return out
+
+
+def _from_wkt(text: pd.Series, rows: np.ndarray, report: Report) -> np.ndarray:
+    geoms = np.empty(len(text), dtype=object)
+    for i, value in enumerate(text):
+        if value is None:
+            continue
+        try:
+            geoms[i] = shapely.from_wkt(value)
+        except shapely.errors.GEOSException:
+            report.add(
+                int(rows[i]),
+                "wkt",
+                REJECTED,
+                "not a WKT geometry",
+                "WKT, e.g. POINT (105.8 21.0)",
+                value[:80],
+            )
+    return geoms
 
 
 def vietnam_region(conn: Connection, province: str | None) -> coords.Region:
@@ -678,6 +703,7 @@ def write_rows(
         names.append("province_codes")
     key = ", ".join(_quote(k) for k in tgt.key)
     updates = [n for n in names if n not in tgt.key]
+    attributes = [n for n in updates if n != "geom"] or ["dataset_id"]
     target_cols = ", ".join(_quote(n) for n in names)
     result = conn.execute(
         sa.text(
@@ -686,10 +712,12 @@ def write_rows(
             f"ON CONFLICT ({key}) DO UPDATE SET "
             + ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in updates)
             + ", dataset_id = EXCLUDED.dataset_id, updated_at = now() WHERE ("
-            + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in updates)
+            + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in attributes)
             + ") IS DISTINCT FROM ("
-            + ", ".join(f"EXCLUDED.{_quote(n)}" for n in updates)
-            + ") RETURNING (xmax = 0) AS inserted) "
+            + ", ".join(f"EXCLUDED.{_quote(n)}" for n in attributes)
+            # the same shape is not a change, whatever the ring orientation or first vertex
+            + f") OR NOT ST_Equals({_quote(table.name)}.geom, EXCLUDED.geom) "
+            + "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
         ),
         {"dataset_id": dataset_id},

@@ -34,6 +34,8 @@ SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
 #: Largest total uncompressed size accepted from an archive (a zip bomb declares terabytes).
 MAX_UNPACKED_BYTES = 2 * 1024**3 - 1
 DWC_NS = "{http://rs.tdwg.org/dwc/text/}"
+#: How much of a text file is read to decide its encoding and delimiter
+HEAD_BYTES = 1 << 16
 
 
 @dataclass
@@ -183,9 +185,7 @@ def read_vector(path: Path, *, layer: str | None = None) -> SourceTable:
         # and decide the encoding ourselves (provinces send UTF-8, Windows-1258, TCVN3 or VNI).
         open_kwargs["encoding"] = "latin1"
     if suffix == ".kml":
-        open_kwargs["driver"] = "KML"
-        fiona.drvsupport.supported_drivers.setdefault("KML", "r")
-        fiona.drvsupport.supported_drivers.setdefault("LIBKML", "r")
+        return read_kml(path)
     layers = _layers(path)
     if layer is None and len(layers) > 1 and suffix == ".gpkg":
         raise InvalidInput(
@@ -215,8 +215,6 @@ def read_vector(path: Path, *, layer: str | None = None) -> SourceTable:
     origin = "from the file" if crs else "none in the file"
     if suffix == ".shp":
         origin = "from the .prj" if crs else "no .prj"
-    if suffix == ".kml" and crs is None:
-        crs, origin = pyproj.CRS.from_epsg(4326), "KML is always WGS 84"
     return SourceTable(
         name=path.name,
         format=driver,
@@ -228,6 +226,39 @@ def read_vector(path: Path, *, layer: str | None = None) -> SourceTable:
         crs_origin=origin,
         encoding=encoding,
         notes=notes,
+    )
+
+
+def read_kml(path: Path) -> SourceTable:
+    """Read every folder (layer) of a KML document, with its ExtendedData fields.
+
+    Through pyogrio, whose GDAL has the LIBKML driver: GDAL's plain KML driver (all fiona's
+    GDAL offers) reads only names and descriptions, and drops SchemaData/Data fields.
+    """
+    import pyogrio
+
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        frames = [pyogrio.read_dataframe(path, layer=name) for name in layers]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InvalidInput(f"{path}: cannot be read as KML ({exc})") from None
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        raise InvalidInput(f"{path}: the KML document holds no placemarks")
+    frame = pd.concat(frames, ignore_index=True)
+    geometry = np.array(list(frame.geometry.values), dtype=object)
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    # LIBKML adds its own styling columns; empty ones are noise
+    attributes = attributes.dropna(axis=1, how="all")
+    return SourceTable(
+        name=path.name,
+        format="KML",
+        sha256="",
+        frame=_as_text(attributes),
+        row_numbers=np.arange(1, len(frame) + 1),
+        geometry=geometry,
+        crs=pyproj.CRS.from_epsg(4326),
+        crs_origin="KML is always WGS 84",
     )
 
 
@@ -322,7 +353,8 @@ def read_table(path: Path) -> SourceTable:
             frame=_blank_to_none(frame),
             row_numbers=np.arange(2, len(frame) + 2),
         )
-    raw_head = path.open("rb").read(1 << 16)
+    with path.open("rb") as fh:
+        raw_head = fh.read(HEAD_BYTES)
     encoding = _text_encoding(path, raw_head)
     delimiter = _sniff_delimiter(raw_head.decode("latin1"), path)
     frame = read_csv_text(path, delimiter=delimiter, encoding=encoding.name)
@@ -377,7 +409,10 @@ def _blank_to_none(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _text_encoding(path: Path, head: bytes) -> EncodingGuess:
-    return detect_encoding([line for line in head.splitlines()[:2000] if line])
+    lines = head.splitlines()
+    if len(head) == HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the read may have cut the last line inside a character
+    return detect_encoding([line for line in lines if line])
 
 
 def _sniff_delimiter(head: str, path: Path) -> str:

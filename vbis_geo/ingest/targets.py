@@ -90,11 +90,17 @@ class Target:
         return self.layer.geometry_type == "Point"
 
     def lookup(self) -> dict[str, str]:
-        """Normalised source column name -> field name, from the layer's default mapping."""
+        """Normalised source column name -> field name: the layer's default mapping, the
+        10-character names our Shapefile exports use, and WKT geometry columns.
+        """
         names: dict[str, str] = {}
         for name, aliases in self.rules.fields.items():
             for alias in (name, *aliases):
                 names.setdefault(normalise_name(alias), name)
+        for name, short in shapefile_names(list(self.rules.fields)).items():
+            names.setdefault(normalise_name(short), name)
+        for alias in WKT_COLUMNS:
+            names.setdefault(normalise_name(alias), "wkt")
         return names
 
     def canonical_value(self, field: str, value: str) -> str | None:
@@ -110,6 +116,29 @@ class Target:
             if any(normalise_name(s) == folded for s in spellings):
                 return choice
         return None
+
+
+#: Columns holding a geometry as WKT in a table (CSV, XLSX): EPSG:4326 unless --crs says otherwise.
+WKT_COLUMNS = ("wkt", "geometry_wkt", "geom_wkt", "the_geom", "geometry")
+
+
+def shapefile_names(fields: list[str]) -> dict[str, str]:
+    """Field name -> a unique name of at most 10 characters (the .dbf limit), deterministic.
+
+    >>> shapefile_names(["occurrence_id", "occurrence_remarks", "code"])
+    {'occurrence_id': 'occurrence', 'occurrence_remarks': 'occurrenc1', 'code': 'code'}
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in fields:
+        short = name[:10]
+        n = 0
+        while short.lower() in taken:
+            n += 1
+            short = f"{name[: 10 - len(str(n))]}{n}"
+        taken.add(short.lower())
+        out[name] = short
+    return out
 
 
 def normalise_name(text: str) -> str:
