@@ -44,3 +44,7 @@ class InvalidInput(VbisError):
 
 class NotFound(VbisError):
     """A requested object (a layer, a feature, a file) does not exist."""
+
+
+class NotAuthorized(VbisError):
+    """The request needs credentials it does not carry, or carries wrong ones."""

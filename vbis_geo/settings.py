@@ -20,6 +20,11 @@ Environment variables
     (default ``<project>/../shared/data``).
 ``VBIS_PUBLIC_URL``
     Public base URL of the server, used in OGC API links (default ``http://127.0.0.1:5000``).
+``VBIS_MAX_UPLOAD_MB``
+    Largest upload the API accepts, in MiB (default 512); larger requests get 413 unread.
+``VBIS_INGEST_TOKEN``
+    Bearer token that allows the upload endpoint to write (until accounts exist, issue 6);
+    without it uploads are validated (dry run) only.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class Settings:
     pg_bindir: Path | None
     shared_data_dir: Path
     public_url: str
+    max_upload_bytes: int = 512 * 1024**2
+    ingest_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,12 +102,24 @@ class Settings:
                 env.get("VBIS_SHARED_DATA", project_dir.parent / "shared" / "data")
             ).resolve(),
             public_url=public_url,
+            max_upload_bytes=_megabytes(env.get("VBIS_MAX_UPLOAD_MB", "512")) * 1024**2,
+            ingest_token=env.get("VBIS_INGEST_TOKEN") or None,
         )
 
     @property
     def ogc_url(self) -> str:
         """Base URL of the OGC API (pygeoapi mounted at ``/ogc``)."""
         return f"{self.public_url}/ogc"
+
+
+def _megabytes(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"VBIS_MAX_UPLOAD_MB={raw!r} is not a positive whole number of MiB")
+    return value
 
 
 def parse_database_url(raw: str) -> URL:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from vbis_geo.settings import Settings
-from vbis_geo.web import api, db, errors, ogc, portal
+from vbis_geo.web import api, db, errors, ogc, portal, uploads
 
 
 def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> Flask:
@@ -17,11 +17,13 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["VBIS_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(portal.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(uploads.bp, url_prefix="/api")
     if mount_ogc:
         ogc.init_app(app, settings)
     return app

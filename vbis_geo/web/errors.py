@@ -10,6 +10,7 @@ from vbis_geo.errors import (
     ConfigError,
     DatabaseUnavailable,
     InvalidInput,
+    NotAuthorized,
     NotFound,
     PostGISMissing,
     VbisError,
@@ -18,6 +19,7 @@ from vbis_geo.errors import (
 HTTP_STATUS: dict[type[VbisError], int] = {
     InvalidInput: 400,
     NotFound: 404,
+    NotAuthorized: 401,
     DatabaseUnavailable: 503,
     PostGISMissing: 503,
     ClusterError: 503,
@@ -40,3 +42,13 @@ def init_app(app: Flask) -> None:
         if exc.hint:
             body["hint"] = exc.hint
         return jsonify(body), status
+
+    @app.errorhandler(413)
+    def _too_large(exc: Exception) -> tuple[Response, int]:
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        body = {
+            "code": "PayloadTooLarge",
+            "description": f"the request is larger than the {limit:,} bytes accepted",
+            "hint": "split the data into smaller files, or load it with the vbis-geo command",
+        }
+        return jsonify(body), 413

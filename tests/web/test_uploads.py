@@ -1,0 +1,138 @@
+"""The upload endpoint: the same load as the command, over HTTP, with its limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from vbis_geo.settings import Settings
+
+pytestmark = pytest.mark.db
+
+TOKEN = "s3cret-ingest-token"
+
+
+@pytest.fixture(scope="module")
+def upload_client(test_settings: Settings):  # type: ignore[no-untyped-def]
+    from vbis_geo.web import create_app
+
+    settings = dataclasses.replace(test_settings, ingest_token=TOKEN, max_upload_bytes=1024 * 1024)
+    app = create_app(settings, mount_ogc=False)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+@pytest.fixture
+def cleanup(engine) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Uploads that write commit: remove what they wrote."""
+    yield
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM occurrences WHERE occurrence_id LIKE 'upload:%'"))
+        conn.execute(
+            sa.text(
+                "DELETE FROM datasets WHERE code LIKE 'ingest:occurrences:%' AND loaded_by = "
+                "'api upload' AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.dataset_id = "
+                "datasets.id)"
+            )
+        )
+
+
+def sightings_csv(**changes: str) -> bytes:
+    frame = pd.DataFrame(
+        {
+            "occurrenceID": ["upload:1", "upload:2"],
+            "scientificName": ["Panthera tigris", "Pygathrix nemaeus"],
+            "eventDate": ["2023-04-01", "2023-05"],
+            "basisOfRecord": ["HumanObservation", "HumanObservation"],
+            "decimalLongitude": ["105.6", "108.3"],
+            "decimalLatitude": ["20.3", "16.1"],
+        }
+    )
+    for key, value in changes.items():
+        column, row = key.rsplit("_", 1)
+        frame.loc[int(row), column] = value
+    return frame.to_csv(index=False).encode()
+
+
+def post(client, data: bytes, name: str = "sightings.csv", headers=None, **form):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/ingest/occurrences",
+        data={"file": (io.BytesIO(data), name), **form},
+        headers=headers or {},
+        content_type="multipart/form-data",
+    )
+
+
+def occurrence_count(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT count(*) FROM occurrences WHERE occurrence_id LIKE 'upload:%'")
+        ).scalar_one()
+
+
+def test_dry_run_needs_no_token_and_writes_nothing(upload_client, engine) -> None:  # type: ignore[no-untyped-def]
+    response = post(upload_client, sightings_csv(), dry_run="true")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["dry_run"] and not body["written"] and body["counts"]["read"] == 2
+    assert occurrence_count(engine) == 0
+
+
+def test_writing_needs_the_token(upload_client, engine, cleanup) -> None:  # type: ignore[no-untyped-def]
+    assert post(upload_client, sightings_csv()).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    response = post(upload_client, sightings_csv(), headers=wrong)
+    assert (
+        response.status_code == 401 and "not a valid ingest token" in response.json["description"]
+    )
+    assert occurrence_count(engine) == 0
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    response = post(upload_client, sightings_csv(), headers=good)
+    assert response.status_code == 200, response.json
+    assert response.json["counts"]["inserted"] == 2 and response.json["written"]
+    assert occurrence_count(engine) == 2
+
+
+def test_rejected_rows_come_back_with_the_report(upload_client, engine) -> None:  # type: ignore[no-untyped-def]
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    data = sightings_csv(decimalLatitude_1="mười sáu")
+    response = post(upload_client, data, headers=good)
+    assert response.status_code == 422
+    (issue,) = [i for i in response.json["issues"] if i["action"] == "rejected"]
+    assert (issue["row"], issue["field"], issue["value"]) == (3, "latitude", "mười sáu")
+    assert occurrence_count(engine) == 0
+    as_csv = post(upload_client, data, headers={**good, "Accept": "text/csv"})
+    assert as_csv.status_code == 422 and as_csv.mimetype == "text/csv"
+    assert "3,latitude,rejected,not a number" in as_csv.get_data(as_text=True)
+
+
+def test_declared_two_gigabytes_is_refused_unread(upload_client) -> None:  # type: ignore[no-untyped-def]
+    response = upload_client.post(
+        "/api/ingest/occurrences",
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(2 * 1024**3)},
+    )
+    assert response.status_code == 413
+    assert "1,048,576 bytes accepted" in response.json["description"]
+
+
+def test_file_name_cannot_climb_out(upload_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    response = post(upload_client, sightings_csv(), name="../../../../tmp/evil.csv", dry_run="1")
+    assert response.status_code == 200
+    assert response.json["source"] == "../../../../tmp/evil.csv"  # reported as sent, stored safely
+    response = post(upload_client, b"x", name="../..", dry_run="1")
+    assert response.status_code == 400
+
+
+def test_field_names_never_reach_sql(upload_client) -> None:  # type: ignore[no-untyped-def]
+    evil = b'occurrenceID,"scientificName); DROP TABLE taxa; --",decimalLongitude\nupload:9,x,1\n'
+    response = post(upload_client, evil, dry_run="1")
+    assert response.status_code == 422
+    columns = [i for i in response.json["issues"] if i["row"] is None]
+    assert any("DROP TABLE" in i["field"] and "not loaded" in i["problem"] for i in columns)

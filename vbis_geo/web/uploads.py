@@ -1,0 +1,92 @@
+"""``POST /api/ingest/<layer>``: the ingest of ``vbis-geo ingest`` as an upload (portal, scripts).
+
+The form carries ``file`` (the data: a zip for a Shapefile), optionally ``mapping`` (a mapping
+file) and the options of the command (``crs``, ``province``, ``source_layer``, ``dry_run``,
+``skip_rejected``, ``add_taxa``, ``accept_synonyms``). The answer is the report (JSON, or CSV
+with ``Accept: text/csv``): 200 when loaded or validated, 422 when rows or the file were
+rejected (nothing written). Requests above ``VBIS_MAX_UPLOAD_MB`` get 413 before being read.
+
+Until accounts exist (issue 6), writing needs ``Authorization: Bearer <VBIS_INGEST_TOKEN>``;
+without it an upload is validated only (a dry run).
+"""
+
+from __future__ import annotations
+
+import hmac
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from vbis_geo.errors import InvalidInput, NotAuthorized
+from vbis_geo.ingest.load import IngestOptions, ingest_file
+from vbis_geo.settings import Settings
+from vbis_geo.web import db
+
+bp = Blueprint("uploads", __name__)
+FLAGS = ("dry_run", "skip_rejected", "add_taxa", "accept_synonyms")
+TEXT_OPTIONS = ("crs", "province", "source_layer")
+
+
+@bp.post("/ingest/<layer>")
+def ingest_upload(layer: str) -> tuple[Response, int]:
+    settings: Settings = current_app.config["VBIS_SETTINGS"]
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("no file in the form", hint="send the data as the form field 'file'")
+    name = secure_filename(upload.filename)
+    if not name or "." not in name:
+        raise InvalidInput(f"file name {upload.filename!r} has no usable name and suffix")
+    flags = {f: _flag(f) for f in FLAGS}
+    may_write = _authorised(settings)
+    if not flags["dry_run"] and not may_write:
+        raise NotAuthorized(
+            "writing needs an ingest token",
+            hint="send 'Authorization: Bearer <token>', or dry_run=true to validate only",
+        )
+    with tempfile.TemporaryDirectory(prefix="vbis-upload-") as tmp:
+        path = Path(tmp) / name
+        upload.save(path)
+        mapping = None
+        if "mapping" in request.files and request.files["mapping"].filename:
+            mapping = Path(tmp) / "mapping.yml"
+            request.files["mapping"].save(mapping)
+        options = IngestOptions(
+            **{o: (request.form.get(o) or None) for o in TEXT_OPTIONS},
+            **flags,
+            mapping=mapping,
+            loaded_by="api upload",
+        )
+        engine = db.engine()
+        with engine.connect() as conn, conn.begin() as transaction:
+            report = ingest_file(conn, layer, path, options)
+            if not report.written:
+                transaction.rollback()
+    report.source = upload.filename
+    status = 200 if report.ok or report.written else 422
+    if request.accept_mimetypes.best == "text/csv":
+        return Response(report.csv_text(), mimetype="text/csv; charset=utf-8"), status
+    return jsonify(report.as_dict()), status
+
+
+def _flag(name: str) -> bool:
+    value = (request.form.get(name) or request.args.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise InvalidInput(f"{name}={value!r}: expected true or false")
+
+
+def _authorised(settings: Settings) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return False
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not settings.ingest_token:
+        raise NotAuthorized("the Authorization header is not a valid ingest token")
+    if not hmac.compare_digest(token.strip().encode(), settings.ingest_token.encode()):
+        raise NotAuthorized("the Authorization header is not a valid ingest token")
+    return True
