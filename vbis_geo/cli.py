@@ -208,7 +208,7 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
 # -- ingest -----------------------------------------------------------------------------------
 @cli.command()
 @click.argument("layer")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("source")
 @click.option(
     "--crs",
     help="the file's CRS, over its own: EPSG:4326, EPSG:3405, "
@@ -247,7 +247,7 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
 def ingest(
     settings: Settings,
     layer: str,
-    path: Path,
+    source: str,
     crs: str | None,
     province: str | None,
     mapping: Path | None,
@@ -256,9 +256,14 @@ def ingest(
     skip_rejected: bool,
     add_taxa: bool,
     accept_synonyms: bool,
+    since_field: str | None,
     report_path: Path | None,
 ) -> None:
-    """Load the file at PATH into LAYER, all or nothing, with a report of every rejected row.
+    """Load SOURCE into LAYER, all or nothing, with a report of every rejected row.
+
+    SOURCE is a file (Shapefile or its folder or .zip, GeoPackage, GeoJSON, KML/KMZ, CSV, XLSX,
+    Darwin Core Archive) or a remote layer to harvest: an OGC API Features collection URL, or
+    WFS:<url>?TYPENAME=<layer>.
 
     Exit status: 0 loaded (or a clean dry run), 1 rows or the file rejected (nothing written),
     2 an error (file unreadable, no database).
@@ -276,6 +281,7 @@ def ingest(
         skip_rejected=skip_rejected,
         add_taxa=add_taxa,
         accept_synonyms=accept_synonyms,
+        since_field=since_field,
         progress=bar,
     )
     engine = make_engine(settings)
@@ -283,7 +289,7 @@ def ingest(
         with engine.connect() as conn:
             with conn.begin() as transaction:
                 try:
-                    report = ingest_file(conn, layer, path, options)
+                    report = ingest_file(conn, layer, source, options)
                 except RejectedRows as exc:
                     report = exc.report
                     report.written = False
@@ -294,7 +300,8 @@ def ingest(
         engine.dispose()
     click.echo(report.summary())
     if report.issues:
-        target = report_path or Path(path.name + ".report.csv")
+        name = source.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "harvest"
+        target = report_path or Path(name + ".report.csv")
         report.write_csv(target)
         click.echo(f"report: {target} ({len(report.issues):,} issues)")
     if not report.ok and not (skip_rejected and report.written):

@@ -53,6 +53,8 @@ class IngestOptions:
     skip_rejected: bool = False
     add_taxa: bool = False
     accept_synonyms: bool = False
+    #: harvests: a remote property with the time a row last changed (incremental harvests)
+    since_field: str | None = None
     loaded_by: str | None = None
     progress: Progress | None = field(default=None, repr=False)
 
@@ -103,14 +105,24 @@ class Mapping:
         return mapping
 
 
-def ingest_file(conn: Connection, layer_id: str, path: Path, options: IngestOptions) -> Report:
-    """Load the file at ``path`` into ``layer_id``; returns the report.
+def ingest_file(
+    conn: Connection, layer_id: str, path: Path | str, options: IngestOptions
+) -> Report:
+    """Load the file at ``path`` (or harvest the remote layer at a URL) into ``layer_id``;
+    returns the report.
 
-    Raises :class:`InvalidInput` when the file cannot be read at all.
+    Raises :class:`InvalidInput` when the source cannot be read at all.
     """
+    from vbis_geo.ingest import harvest
+
     tgt = target(layer_id)
     _progress(options, "reading", 0, 1)
-    source = read_source(path, layer=options.source_layer)
+    if isinstance(path, str) and harvest.is_remote(path):
+        since = harvest.previous_harvest(conn, layer_id, path) if options.since_field else None
+        source = harvest.read_remote(path, since_field=options.since_field, since=since)
+        source.dataset_code = f"harvest:{layer_id}:{harvest.source_code(path)}"
+    else:
+        source = read_source(Path(path), layer=options.source_layer)
     return ingest_table(conn, tgt, source, options)
 
 
@@ -618,7 +630,7 @@ def record_dataset(
     conn: Connection, tgt: Target, source: SourceTable, options: IngestOptions, report: Report
 ) -> int:
     """Insert or refresh the ``datasets`` entry of this file (one per layer and file content)."""
-    code = f"ingest:{tgt.layer.id}:{source.sha256[:16]}"
+    code = source.dataset_code or f"ingest:{tgt.layer.id}:{source.sha256[:16]}"
     report.dataset_code = code
     lineage = (
         f"Loaded from {source.name} ({source.format}, sha256 {source.sha256}) into "

@@ -57,6 +57,8 @@ class SourceTable:
     crs_origin: str = ""
     encoding: EncodingGuess | None = None
     notes: list[str] = field(default_factory=list)
+    #: the ``datasets`` code when the source names it (a harvested URL); else from the checksum
+    dataset_code: str | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -330,6 +332,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     def cell(value: object) -> str | None:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return None
+        if isinstance(value, list | tuple):
+            return ";".join(str(v) for v in value) or None
         if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         text = str(value).strip()
