@@ -39,12 +39,12 @@ MAJORITY = 0.8
 
 @dataclass(frozen=True)
 class Region:
-    """Where features may lie: all of Vietnam, and optionally the stated province."""
+    """Where features may lie: Vietnam and its waters (the provinces with a margin of
+    :data:`WATERS_MARGIN_DEG`, prepared), and optionally the stated province."""
 
     vietnam: BaseGeometry
     province: BaseGeometry | None = None
     province_name: str | None = None
-    from_provinces: bool = True
 
 
 def crs_label(crs: pyproj.CRS) -> str:
@@ -105,7 +105,9 @@ def probe_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One coordinate per geometry (its first vertex; NaN where none), for plausibility tests."""
     xs = np.full(len(geoms), np.nan)
     ys = np.full(len(geoms), np.nan)
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    if present.all() and (shapely.get_type_id(geoms) == 0).all():  # points: vectorised
+        return shapely.get_x(geoms), shapely.get_y(geoms)
     if present.any():
         coords = [shapely.get_coordinates(g)[0] for g in geoms[present]]
         xy = np.array(coords)
@@ -177,7 +179,7 @@ def _share_inside(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, region: Regio
     elif region.province is not None:
         area = region.province.buffer(PROVINCE_MARGIN_DEG)
     else:
-        area = region.vietnam.buffer(WATERS_MARGIN_DEG)
+        area = region.vietnam
     return float(shapely.contains_xy(area, lon, lat).mean())
 
 
@@ -213,7 +215,7 @@ def check_location(
     """
     present = np.array([g is not None for g in geoms], dtype=bool)
     probe_x, probe_y = probe_points(geoms)
-    outline = region.vietnam.buffer(WATERS_MARGIN_DEG) if region.from_provinces else region.vietnam
+    outline = region.vietnam
     inside = np.zeros(len(geoms), dtype=bool)
     inside[present] = shapely.contains_xy(outline, probe_x[present], probe_y[present])
     # lines and areas count as in Vietnam when any part of them is (coastal and marine areas)

@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import shapely
 import sqlalchemy as sa
 import yaml
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from vbis_geo.errors import InvalidInput
@@ -248,11 +249,11 @@ def convert_fields(
     """Typed column values; missing required fields and bad cells are rejected in ``report``."""
     out: dict[str, pd.Series] = {}
     for name, spec in tgt.fields.items():
-        if not spec.column or name not in raw:
+        if not spec.column or name not in raw or name == "event_date":
             continue
         out[name] = convert_column(spec, raw[name], rows, report, tgt)
     if "event_date" in tgt.fields:
-        _event_dates(raw, out, rows, report)
+        _event_dates(tgt, raw, out, rows, report)
     for name, source_field in tgt.rules.defaults.items():
         if source_field in out:
             out[name] = out.get(name, pd.Series([None] * len(rows), dtype=object)).where(
@@ -280,13 +281,20 @@ def convert_fields(
 
 
 def _event_dates(
-    raw: dict[str, pd.Series], out: dict[str, pd.Series], rows: np.ndarray, report: Report
+    tgt: Target,
+    raw: dict[str, pd.Series],
+    out: dict[str, pd.Series],
+    rows: np.ndarray,
+    report: Report,
 ) -> None:
     """dwc:eventDate (a date or an interval), else year/month/day."""
     if "event_date" in raw:
         present = raw["event_date"].notna().to_numpy()
         start, end, bad = parse_dates(raw["event_date"], present)
-        # convert_column already reported the bad cells
+        spec = tgt.fields["event_date"]
+        reject_cells(
+            report, rows, bad, "event_date", raw["event_date"], "not a date", spec.expected
+        )
         out["event_date"], out["event_date_end"] = start, end.where(start != end, None)
         return
     if "year" not in raw:
@@ -418,27 +426,50 @@ def _from_wkt(text: pd.Series, rows: np.ndarray, report: Report) -> np.ndarray:
     return geoms
 
 
+#: Vietnam and its waters (provinces + margin), prepared, by database and provinces' state
+_OUTLINES: dict[tuple[object, ...], BaseGeometry] = {}
+
+
 def vietnam_region(conn: Connection, province: str | None) -> coords.Region:
     """Vietnam's outline from the loaded provinces (the 63, which reach the island districts),
     and the stated province; a generous box when no provinces are loaded.
     """
-    wkb = conn.execute(
+    stamp = conn.execute(
         sa.text(
-            "SELECT ST_AsBinary(ST_Union(ST_SimplifyPreserveTopology(geom, 0.005))) "
-            "FROM admin_units WHERE valid_to = CAST(:valid_to AS date)"
+            "SELECT count(*), max(updated_at) FROM admin_units "
+            "WHERE valid_to = CAST(:valid_to AS date)"
         ),
         {"valid_to": PROVINCE_SET_VALID_TO},
-    ).scalar()
-    vietnam = shapely.from_wkb(bytes(wkb)) if wkb else coords.VIETNAM_BBOX
+    ).one()
+    key = (str(conn.engine.url), stamp[0], stamp[1])
+    if key not in _OUTLINES:
+        wkb = conn.execute(
+            sa.text(
+                "SELECT ST_AsBinary(ST_Union(ST_SimplifyPreserveTopology(geom, 0.005))) "
+                "FROM admin_units WHERE valid_to = CAST(:valid_to AS date)"
+            ),
+            {"valid_to": PROVINCE_SET_VALID_TO},
+        ).scalar()
+        land = shapely.from_wkb(bytes(wkb)) if wkb else None
+        outline = (
+            # a coarse buffer is enough for a margin of 25 km, and 20 times faster
+            land.simplify(0.01).buffer(coords.WATERS_MARGIN_DEG, quad_segs=2)
+            if land is not None
+            else coords.VIETNAM_BBOX
+        )
+        shapely.prepare(outline)
+        _OUTLINES.clear()
+        _OUTLINES[key] = outline
+    vietnam = _OUTLINES[key]
     if province is None:
-        return coords.Region(vietnam, from_provinces=wkb is not None)
+        return coords.Region(vietnam)
     candidates = conn.execute(
         sa.text("SELECT name_vi, ST_AsBinary(geom) FROM admin_units ORDER BY valid_from DESC")
     ).all()
     wanted = _province_key(province)
     for name, geom in candidates:
         if _province_key(name) == wanted:
-            return coords.Region(vietnam, shapely.from_wkb(bytes(geom)), name, wkb is not None)
+            return coords.Region(vietnam, shapely.from_wkb(bytes(geom)), name)
     raise InvalidInput(
         f"--province {province!r}: no such province",
         hint="one of " + ", ".join(sorted({n for n, _ in candidates}))

@@ -161,6 +161,16 @@ def _later(start: pd.Series, end: pd.Series) -> np.ndarray:
 
 def _one_date(text: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
     present = text.notna().to_numpy()
+    # fast path: plain YYYY-MM-DD, parsed in one vectorised call
+    day = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    plain = day.notna().to_numpy()
+    if plain.all() or (plain | ~present).all():
+        years = day.dt.year.fillna(1900).to_numpy()
+        bad = present & ((years < 1700) | (years > 2100))
+        keep = plain & ~bad
+        values = np.where(keep, day.dt.date.to_numpy(dtype=object), None)
+        dates = pd.Series(values, index=text.index, dtype=object)
+        return dates, dates.copy(), bad
     iso = text.str.extract(_ISO_DATE)
     vn = text.str.extract(_VN_DATE)
     # a key "Y|M|D" per cell, parsed once per distinct value: dates repeat in occurrence files
