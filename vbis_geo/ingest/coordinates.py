@@ -287,6 +287,13 @@ def repair_geometries(
     geoms: np.ndarray, rows: np.ndarray, geometry_type: str, report: Report
 ) -> np.ndarray:
     """Geometries of the target's type, repaired where unambiguous; None where rejected."""
+    if geometry_type == "Point" and len(geoms):
+        kinds = shapely.get_type_id(geoms)
+        if (kinds == 0).all() and not shapely.has_z(geoms).any():
+            # 2D points: valid whenever their coordinates are finite (checked vectorised)
+            finite = np.isfinite(shapely.get_x(geoms)) & np.isfinite(shapely.get_y(geoms))
+            if finite.all():
+                return geoms
     out = np.empty(len(geoms), dtype=object)
     for i, geom in enumerate(geoms):
         row = int(rows[i])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import io
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,12 +299,13 @@ def _event_dates(
     if "year" not in raw:
         return
     parts = [
-        raw[p] if p in raw else pd.Series([None] * len(rows), dtype=object)
+        raw[p].astype(object) if p in raw else pd.Series([None] * len(rows), dtype=object)
         for p in ("year", "month", "day")
     ]
-    text = parts[0].str.strip().where(parts[0].notna(), None)
+    text = parts[0].where(parts[0].isna(), parts[0].str.strip())
     for part in parts[1:]:
-        text = text.where(part.isna(), text + "-" + part.str.strip().str.zfill(2))
+        padded = part.where(part.isna(), part.str.strip().str.zfill(2))
+        text = text.where(part.isna() | text.isna(), text + "-" + padded)
     start, end, bad = parse_dates(text, text.notna().to_numpy())
     reject_cells(report, rows, bad, "year", text, "not a date (year, month, day)", "a valid date")
     out["event_date"], out["event_date_end"] = start, end.where(start != end, None)
@@ -721,16 +721,30 @@ def write_rows(
     table = tgt.table
     names = [n for n in columns if n in table.c and n not in ("id", "geom")] + ["geom"]
     staging = "_vbis_ingest"
+    attributes_of = [n for n in names if n != "geom"]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {staging}"))
     conn.execute(
         sa.text(
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT "  # noqa: S608 (identifiers from the schema, quoted)
-            + ", ".join(_quote(n) for n in names)
+            + ", ".join(_quote(n) for n in attributes_of or ["id"])
             + f" FROM {_quote(table.name)} WITH NO DATA"
         )
     )
+    if tgt.is_point:
+        conn.execute(
+            sa.text(
+                f"ALTER TABLE {staging} ADD COLUMN _x float8, ADD COLUMN _y float8, "
+                "ADD COLUMN geom geometry(Point, 4326) "
+                "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(_x, _y), 4326)) STORED"
+            )
+        )
+    else:
+        conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN geom geometry(Geometry, 4326)"))
     frame = _copy_frame(tgt, columns, names, keep)
-    _copy(conn, staging, names, frame, options)
+    _progress(options, "copying", 0, frame.num_rows)
+    _copy(conn, staging, list(frame.column_names), frame, options)
+    _progress(options, "upserting", 0, 1)
+    bulk = int(keep.sum()) >= BULK_MIN_ROWS and int(keep.sum()) >= _estimated_rows(conn, table.name)
     if "province_codes" in table.c and "province_codes" not in columns:
         conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]"))
         conn.execute(
@@ -748,33 +762,104 @@ def write_rows(
     updates = [n for n in names if n not in tgt.key]
     attributes = [n for n in updates if n != "geom"] or ["dataset_id"]
     target_cols = ", ".join(_quote(n) for n in names)
-    result = conn.execute(
+    overlap = conn.execute(
         sa.text(
-            f"WITH up AS (INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
-            f"SELECT {target_cols}, :dataset_id FROM {staging} "
-            f"ON CONFLICT ({key}) DO UPDATE SET "
-            + ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in updates)
-            + ", dataset_id = EXCLUDED.dataset_id, updated_at = now() WHERE ("
-            + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in attributes)
-            + ") IS DISTINCT FROM ("
-            + ", ".join(f"EXCLUDED.{_quote(n)}" for n in attributes)
-            # the same shape is not a change, whatever the ring orientation or first vertex
-            + f") OR NOT ST_Equals({_quote(table.name)}.geom, EXCLUDED.geom) "
-            + "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
-        ),
-        {"dataset_id": dataset_id},
-    ).one()
+            f"SELECT EXISTS (SELECT 1 FROM {staging} s JOIN {_quote(table.name)} t "  # noqa: S608 (identifiers from the schema, quoted)
+            f"USING ({key}))"
+        )
+    ).scalar_one()
+    rebuild = _drop_for_bulk(conn, table.name, unique=not overlap) if bulk else []
+    if not overlap:
+        # nothing to update: a plain INSERT spares the speculative insertion of ON CONFLICT
+        inserted = conn.execute(
+            sa.text(
+                f"INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
+                f"SELECT {target_cols}, :dataset_id FROM {staging}"
+            ),
+            {"dataset_id": dataset_id},
+        ).rowcount
+        result = (inserted, 0)
+    else:
+        result = conn.execute(
+            sa.text(
+                f"WITH up AS (INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
+                f"SELECT {target_cols}, :dataset_id FROM {staging} "
+                f"ON CONFLICT ({key}) DO UPDATE SET "
+                + ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in updates)
+                + ", dataset_id = EXCLUDED.dataset_id, updated_at = now() WHERE ("
+                + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in attributes)
+                + ") IS DISTINCT FROM ("
+                + ", ".join(f"EXCLUDED.{_quote(n)}" for n in attributes)
+                # the same shape is not a change, whatever the ring orientation or first vertex
+                + f") OR NOT ST_Equals({_quote(table.name)}.geom, EXCLUDED.geom) "
+                + "RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+                "FROM up"
+            ),
+            {"dataset_id": dataset_id},
+        ).one()
     report.n_inserted, report.n_updated = int(result[0]), int(result[1])
     report.n_unchanged = int(keep.sum()) - report.n_inserted - report.n_updated
-    if report.n_inserted + report.n_updated > 0.2 * max(1, _estimated_rows(conn, table.name)):
+    if rebuild:
+        _progress(options, "indexing", 0, 1)
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for definition in rebuild:
+            conn.execute(sa.text(definition))
+    if bulk or report.n_inserted + report.n_updated > 0.2 * max(
+        1, _estimated_rows(conn, table.name)
+    ):
         conn.execute(sa.text(f"ANALYZE {_quote(table.name)}"))
+
+
+#: A load at least this large, and at least as large as the table, drops the table's foreign
+#: keys and secondary indexes (and, when it only inserts, its unique constraints) and restores
+#: them afterwards: sorted index builds and one-join checks beat a million single insertions.
+#: It holds the table's lock until the load commits: readers wait for a bulk load.
+BULK_MIN_ROWS = 100_000
+
+
+def _drop_for_bulk(conn: Connection, table: str, *, unique: bool) -> list[str]:
+    """Drop ``table``'s foreign keys, non-unique indexes and (with ``unique``) unique
+    constraints; returns the statements that restore them. Restoring validates every row at
+    once (a foreign key is checked by one join, uniqueness by the sorted index build), which is
+    what makes a bulk load fast; all of it inside the load's transaction.
+    """
+    restore: list[str] = []
+    kinds = ("u", "f") if unique else ("f",)
+    constraints = conn.execute(
+        sa.text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = ANY(:kinds) "
+            "ORDER BY contype DESC"  # unique constraints first, then foreign keys
+        ),
+        {"t": table, "kinds": list(kinds)},
+    ).all()
+    for name, definition in constraints:
+        conn.execute(sa.text(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}"))
+        restore.append(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
+    indexes = conn.execute(
+        sa.text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisunique AND NOT x.indisprimary"
+        ),
+        {"t": table},
+    ).all()
+    for name, definition in indexes:
+        conn.execute(sa.text(f"DROP INDEX {_quote(name)}"))
+        restore.append(definition)
+    return restore
 
 
 def _estimated_rows(conn: Connection, table: str) -> int:
     return int(
         conn.execute(
-            sa.text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+            # live rows as the statistics collector counts them (reltuples goes stale after an
+            # aborted bulk load)
+            sa.text(
+                "SELECT coalesce((SELECT n_live_tup FROM pg_stat_user_tables "
+                "WHERE relid = CAST(:t AS regclass)), 0)"
+            ),
             {"t": table},
         ).scalar_one()
     )
@@ -790,13 +875,14 @@ def _copy_frame(
     arrays = {}
     for name in names:
         if name == "geom":
-            geoms = columns["geom"][keep]
-            arrays[name] = pa.array(
-                shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
-                if len(geoms)
-                else [],
-                type=pa.string(),
-            )
+            geoms = np.asarray(columns["geom"], dtype=object)[keep]
+            if tgt.is_point:
+                # points travel as two doubles; the staging table builds the geometry
+                arrays["_x"] = pa.array(shapely.get_x(geoms), type=pa.float64())
+                arrays["_y"] = pa.array(shapely.get_y(geoms), type=pa.float64())
+            else:
+                wkb = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
+                arrays[name] = pa.array(wkb if len(geoms) else [], type=pa.string())
             continue
         values = columns[name].to_numpy(dtype=object)[keep]
         kind = (
@@ -808,27 +894,28 @@ def _copy_frame(
     return pa.table(arrays)
 
 
+_ARROW_TYPES = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "text": pa.string(),
+}
+
+
 def _arrow(values: np.ndarray, kind: str) -> pa.Array:
-    clean = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
-    if kind == "integer":
-        return pa.array(clean, type=pa.int64())
-    if kind == "number":
-        return pa.array(clean, type=pa.float64())
-    if kind == "boolean":
-        return pa.array(clean, type=pa.bool_())
-    if kind == "date":
-        return pa.array(clean, type=pa.date32())
     if kind == "text_list":
         return pa.array(
             [
                 None
-                if v is None
+                if v is None or not isinstance(v, list)
                 else "{" + ",".join('"' + s.replace('"', '\\"') + '"' for s in v) + "}"
-                for v in clean
+                for v in values
             ],
             type=pa.string(),
         )
-    return pa.array(clean, type=pa.string())
+    # from_pandas: None and NaN are both nulls
+    return pa.array(values, type=_ARROW_TYPES.get(kind, pa.string()), from_pandas=True)
 
 
 def _copy(

@@ -411,9 +411,19 @@ def _blank_to_none(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as text or None (empty and blank cells), column by column (vectorised)."""
     out = {}
     for column in frame.columns:
-        values = frame[column].astype(object)
-        blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
-        out[column] = values.where(~blank, None)
+        values = frame[column]
+        if values.isna().all():
+            out[column] = pd.Series([None] * len(values), dtype=object, index=values.index)
+        elif not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            values = values.astype(object)
+            blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+            out[column] = values.where(~blank, None)
+        else:
+            # pandas' Arrow-backed strings: stays vectorised, missing cells become NA
+            values = values.mask(values.str.strip() == "")
+            if values.isna().all():
+                values = pd.Series([None] * len(values), dtype=object, index=values.index)
+            out[column] = values
     return pd.DataFrame(out, index=frame.index)
 
 

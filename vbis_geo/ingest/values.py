@@ -132,7 +132,10 @@ def _split_list(value: str) -> list[str]:
 
 def parse_dates(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """Start dates, end dates (for months, years and intervals) and the mask of bad cells."""
-    text = raw.str.strip()
+    if raw.isna().all():
+        empty = pd.Series([None] * len(raw), dtype=object, index=raw.index)
+        return empty, empty.copy(), np.zeros(len(raw), dtype=bool)
+    text = raw.astype(object).where(raw.notna(), None).str.strip()
     parts = text.str.split("/", n=1, regex=False)
     # a DD/MM/YYYY value has two slashes: not an interval
     is_interval = (text.str.count("/") == 1).fillna(False).to_numpy(dtype=bool)
