@@ -1,0 +1,74 @@
+"""Bulk loads drop and restore foreign keys, indexes and unique constraints: the table must
+come out with exactly the same definitions, and still refuse what they refuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from tests.ingest.helpers import ingest
+from vbis_geo.export import ExportFilters, export_layer
+from vbis_geo.ingest import load
+
+pytestmark = pytest.mark.db
+
+
+def definitions(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    indexes = conn.execute(
+        sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'occurrences'")
+    ).scalars()
+    constraints = conn.execute(
+        sa.text(
+            "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'occurrences'::regclass"
+        )
+    ).scalars()
+    return set(indexes) | set(constraints)
+
+
+def test_bulk_load_restores_the_table(conn, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(load, "BULK_MIN_ROWS", 1000)
+    before = definitions(conn)
+    n_before = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
+    path = tmp_path / "export.csv"
+    export_layer(conn, "occurrences", "csv", path, ExportFilters())
+    frame = pd.read_csv(path, dtype=str)
+    # twice the table, under new identifiers: a bulk load
+    bulk = pd.concat(
+        [
+            frame.assign(occurrenceID="bulk-a:" + frame.occurrenceID),
+            frame.assign(occurrenceID="bulk-b:" + frame.occurrenceID),
+        ]
+    )
+    bulk_path = tmp_path / "bulk.csv"
+    bulk.to_csv(bulk_path, index=False)
+    conn.execute(sa.text("ANALYZE occurrences"))
+    progress: list[str] = []
+    report = ingest(
+        conn, "occurrences", bulk_path, progress=lambda stage, done, total: progress.append(stage)
+    )
+    assert report.n_inserted == len(bulk) == 2 * n_before
+    assert "indexing" in progress  # the bulk path was taken
+    assert definitions(conn) == before
+    # the restored constraints hold: a duplicate identifier and a dangling taxon are refused
+    with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+        conn.execute(
+            sa.text(
+                "INSERT INTO occurrences (occurrence_id, taxon_id, basis_of_record, geom) "
+                "SELECT occurrence_id, taxon_id, basis_of_record, geom FROM occurrences LIMIT 1"
+            )
+        )
+    with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+        conn.execute(
+            sa.text(
+                "INSERT INTO occurrences (occurrence_id, taxon_id, basis_of_record, geom) "
+                "SELECT 'x', -1, basis_of_record, geom FROM occurrences LIMIT 1"
+            )
+        )
+    # loading it again upserts (the unique constraint stays for ON CONFLICT): nothing changes
+    again = ingest(conn, "occurrences", bulk_path)
+    assert (again.n_inserted, again.n_updated, again.n_unchanged) == (0, 0, len(bulk))
+    assert definitions(conn) == before
