@@ -39,12 +39,23 @@ MAJORITY = 0.8
 
 @dataclass(frozen=True)
 class Region:
-    """Where features may lie: Vietnam and its waters (the provinces with a margin of
-    :data:`WATERS_MARGIN_DEG`, prepared), and optionally the stated province."""
+    """Where features may lie: Vietnam (its provinces, prepared) and its waters (within
+    ``margin_deg`` of them), and optionally the stated province."""
 
     vietnam: BaseGeometry
     province: BaseGeometry | None = None
     province_name: str | None = None
+    margin_deg: float = WATERS_MARGIN_DEG
+
+    def contains_xy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """True where (x, y) lies in Vietnam or its waters (points inside first: cheap)."""
+        inside = shapely.contains_xy(self.vietnam, x, y)
+        rest = ~inside & np.isfinite(x) & np.isfinite(y)
+        if rest.any():
+            inside[rest] = shapely.dwithin(
+                self.vietnam, shapely.points(x[rest], y[rest]), self.margin_deg
+            )
+        return inside
 
 
 def crs_label(crs: pyproj.CRS) -> str:
@@ -179,7 +190,7 @@ def _share_inside(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, region: Regio
     elif region.province is not None:
         area = region.province.buffer(PROVINCE_MARGIN_DEG)
     else:
-        area = region.vietnam
+        return float(region.contains_xy(np.asarray(lon), np.asarray(lat)).mean())
     return float(shapely.contains_xy(area, lon, lat).mean())
 
 
@@ -213,22 +224,17 @@ def check_location(
     A whole file is rejected (one issue without a row) when its features sit swapped or under
     another CRS: the file, not each row, is wrong.
     """
-    present = np.array([g is not None for g in geoms], dtype=bool)
+    present = ~shapely.is_missing(geoms)
     probe_x, probe_y = probe_points(geoms)
-    outline = region.vietnam
     inside = np.zeros(len(geoms), dtype=bool)
-    inside[present] = shapely.contains_xy(outline, probe_x[present], probe_y[present])
+    inside[present] = region.contains_xy(probe_x[present], probe_y[present])
     # lines and areas count as in Vietnam when any part of them is (coastal and marine areas)
-    extended = (
-        present
-        & ~inside
-        & np.array([g is not None and g.geom_type != "Point" for g in geoms], dtype=bool)
-    )
+    extended = present & ~inside & (shapely.get_type_id(geoms) > 0)
     if extended.any():
-        shapely.prepare(outline)
-        inside[extended] = shapely.intersects(outline, geoms[extended])
+        inside[extended] = shapely.dwithin(region.vietnam, geoms[extended], region.margin_deg)
     swapped = np.zeros(len(geoms), dtype=bool)
-    swapped[present] = shapely.contains_xy(outline, probe_y[present], probe_x[present])
+    outside_now = present & ~inside
+    swapped[outside_now] = region.contains_xy(probe_y[outside_now], probe_x[outside_now])
     outside = present & ~inside
     n_present = int(present.sum())
     if n_present and (outside & swapped).sum() >= MAJORITY * n_present:

@@ -451,25 +451,23 @@ def vietnam_region(conn: Connection, province: str | None) -> coords.Region:
             {"valid_to": PROVINCE_SET_VALID_TO},
         ).scalar()
         land = shapely.from_wkb(bytes(wkb)) if wkb else None
-        outline = (
-            # a coarse buffer is enough for a margin of 25 km, and 20 times faster
-            land.simplify(0.01).buffer(coords.WATERS_MARGIN_DEG, quad_segs=2)
-            if land is not None
-            else coords.VIETNAM_BBOX
-        )
+        # a margin test (dwithin) on the few points outside the provinces replaces a costly
+        # buffer of the whole outline
+        outline = land if land is not None else coords.VIETNAM_BBOX
         shapely.prepare(outline)
         _OUTLINES.clear()
         _OUTLINES[key] = outline
     vietnam = _OUTLINES[key]
+    margin = coords.WATERS_MARGIN_DEG if key[1] else 0.0
     if province is None:
-        return coords.Region(vietnam)
+        return coords.Region(vietnam, margin_deg=margin)
     candidates = conn.execute(
         sa.text("SELECT name_vi, ST_AsBinary(geom) FROM admin_units ORDER BY valid_from DESC")
     ).all()
     wanted = _province_key(province)
     for name, geom in candidates:
         if _province_key(name) == wanted:
-            return coords.Region(vietnam, shapely.from_wkb(bytes(geom)), name)
+            return coords.Region(vietnam, shapely.from_wkb(bytes(geom)), name, margin)
     raise InvalidInput(
         f"--province {province!r}: no such province",
         hint="one of " + ", ".join(sorted({n for n, _ in candidates}))

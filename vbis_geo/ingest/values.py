@@ -135,6 +135,10 @@ def parse_dates(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, pd.Seri
     if raw.isna().all():
         empty = pd.Series([None] * len(raw), dtype=object, index=raw.index)
         return empty, empty.copy(), np.zeros(len(raw), dtype=bool)
+    if not raw.str.contains("/", regex=False).fillna(False).any():
+        # no intervals and no DD/MM/YYYY: one vectorised pass
+        start, end, bad = _one_date(raw.str.strip())
+        return start, end, present & bad
     text = raw.astype(object).where(raw.notna(), None).str.strip()
     parts = text.str.split("/", n=1, regex=False)
     # a DD/MM/YYYY value has two slashes: not an interval
