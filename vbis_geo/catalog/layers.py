@@ -61,7 +61,14 @@ def load_layers(layers_dir: Path) -> list[Layer]:
     return layers
 
 
-def load_layer(path: Path) -> Layer:
+def load_tables(tables_dir: Path) -> list[Layer]:
+    """Non-spatial tables that files load into (``layers/tables/*.yml``: the checklist of
+    taxa), defined like layers but with ``geometry_type: none`` and never published as layers.
+    """
+    return [load_layer(path, spatial=False) for path in sorted(tables_dir.glob("*.yml"))]
+
+
+def load_layer(path: Path, *, spatial: bool = True) -> Layer:
     """Read one layer definition file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -79,7 +86,9 @@ def load_layer(path: Path) -> Layer:
     if path.stem != layer_id:
         raise InvalidInput(f"{path}: id {layer_id!r} differs from the file name {path.stem!r}")
     geometry_type = str(require("geometry_type"))
-    if geometry_type not in GEOMETRY_TYPES:
+    if not spatial and geometry_type == "none":
+        pass
+    elif geometry_type not in GEOMETRY_TYPES or not spatial:
         raise InvalidInput(
             f"{path}: geometry_type {geometry_type!r} is not one of {', '.join(GEOMETRY_TYPES)}"
         )

@@ -146,6 +146,8 @@ def ingest_table(
     rows = source.row_numbers
     _progress(options, "validating", 0, 1)
     columns = convert_fields(tgt, raw, rows, report)
+    if not tgt.spatial:
+        return _ingest_checklist(conn, tgt, source, raw, columns, rows, report, options)
     geoms = build_geometries(conn, tgt, source, raw, rows, options, report)
     if report.file_errors:
         return report
@@ -173,6 +175,34 @@ def ingest_table(
         )
     keep = ~rejected
     write_rows(conn, tgt, columns, keep, dataset_id, report, options)
+    finish_dataset(conn, tgt, dataset_id, report)
+    report.written = True
+    return report
+
+
+def _ingest_checklist(
+    conn: Connection,
+    tgt: Target,
+    source: SourceTable,
+    raw: dict[str, pd.Series],
+    columns: dict[str, pd.Series],
+    rows: np.ndarray,
+    report: Report,
+    options: IngestOptions,
+) -> Report:
+    """The rest of :func:`ingest_table` for the taxonomy backbone (see :mod:`.checklist`)."""
+    from vbis_geo.ingest import checklist
+
+    statuses = checklist.status_values(raw, rows, report)
+    checklist.check_synonyms(columns, raw, rows, report)
+    _reject_duplicate_keys(tgt, columns, rows, report)
+    rejected = _row_mask(report, rows, REJECTED)
+    if report.file_errors or (rejected.any() and not options.skip_rejected) or options.dry_run:
+        return report
+    dataset_id = record_dataset(conn, tgt, source, options, report)
+    checklist.write_checklist(
+        conn, tgt, raw, columns, statuses, rows, ~rejected, dataset_id, report, write_rows, options
+    )
     finish_dataset(conn, tgt, dataset_id, report)
     report.written = True
     return report
@@ -717,7 +747,8 @@ def write_rows(
 ) -> None:
     """COPY the kept rows into a staging table, derive what is missing, upsert into the layer."""
     table = tgt.table
-    names = [n for n in columns if n in table.c and n not in ("id", "geom")] + ["geom"]
+    names = [n for n in columns if n in table.c and n not in ("id", "geom")]
+    names += ["geom"] if tgt.spatial else []
     staging = "_vbis_ingest"
     attributes_of = [n for n in names if n != "geom"]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {staging}"))
@@ -728,7 +759,9 @@ def write_rows(
             + f" FROM {_quote(table.name)} WITH NO DATA"
         )
     )
-    if tgt.is_point:
+    if not tgt.spatial:
+        pass
+    elif tgt.is_point:
         conn.execute(
             sa.text(
                 f"ALTER TABLE {staging} ADD COLUMN _x float8, ADD COLUMN _y float8, "
@@ -789,15 +822,20 @@ def write_rows(
                 + ") IS DISTINCT FROM ("
                 + ", ".join(f"EXCLUDED.{_quote(n)}" for n in attributes)
                 # the same shape is not a change, whatever the ring orientation or first vertex
-                + f") OR NOT ST_Equals({_quote(table.name)}.geom, EXCLUDED.geom) "
+                + (
+                    f") OR NOT ST_Equals({_quote(table.name)}.geom, EXCLUDED.geom) "
+                    if tgt.spatial
+                    else ") "
+                )
                 + "RETURNING (xmax = 0) AS inserted) "
                 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
                 "FROM up"
             ),
             {"dataset_id": dataset_id},
         ).one()
-    report.n_inserted, report.n_updated = int(result[0]), int(result[1])
-    report.n_unchanged = int(keep.sum()) - report.n_inserted - report.n_updated
+    report.n_inserted += int(result[0])
+    report.n_updated += int(result[1])
+    report.n_unchanged += int(keep.sum()) - int(result[0]) - int(result[1])
     if rebuild:
         _progress(options, "indexing", 0, 1)
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
@@ -939,9 +977,10 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
         temporal = "min(event_date) AS t0, max(coalesce(event_date_end, event_date)) AS t1"
     else:
         temporal = "NULL::date AS t0, NULL::date AS t1"
+    extent = "ST_Envelope(ST_Extent(geom)::geometry)" if tgt.spatial else "NULL::geometry"
     conn.execute(
         sa.text(
-            f"WITH s AS (SELECT ST_Envelope(ST_Extent(geom)::geometry) AS extent, {temporal} "  # noqa: S608 (identifiers from the schema, quoted)
+            f"WITH s AS (SELECT {extent} AS extent, {temporal} "  # noqa: S608 (identifiers from the schema, quoted)
             f"FROM {_quote(tgt.table.name)} WHERE dataset_id = :id) "
             "UPDATE datasets d SET n_loaded = :loaded, n_repaired = :repaired, "
             "n_rejected = :rejected, temporal_start = s.t0, temporal_end = s.t1, "

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from vbis_geo.catalog import Layer, load_layers
+from vbis_geo.catalog import Layer, load_layers, load_tables
 from vbis_geo.catalog.layers import IngestRules
 from vbis_geo.db.base import Base
 from vbis_geo.errors import InvalidInput, NotFound
@@ -88,6 +88,10 @@ class Target:
     @property
     def is_point(self) -> bool:
         return self.layer.geometry_type == "Point"
+
+    @property
+    def spatial(self) -> bool:
+        return self.layer.geometry_type != "none"
 
     def lookup(self) -> dict[str, str]:
         """Normalised source column name -> field name: the layer's default mapping, the
@@ -164,7 +168,7 @@ def all_targets() -> dict[str, Target]:
     import vbis_geo.db.models  # noqa: F401  (registers the tables)
 
     targets = {}
-    for layer in load_layers(layers_dir()):
+    for layer in [*load_layers(layers_dir()), *load_tables(layers_dir() / "tables")]:
         if layer.ingest is None:
             continue
         table = Base.metadata.tables[layer.table]
