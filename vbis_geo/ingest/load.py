@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from vbis_geo.errors import InvalidInput
 from vbis_geo.ingest import coordinates as coords
 from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
-from vbis_geo.ingest.sources import SourceTable, read_source
+from vbis_geo.ingest.sources import SourceTable, blank_to_none, read_source
 from vbis_geo.ingest.targets import Target, normalise_name, target
 from vbis_geo.ingest.taxa import CLASSIFICATION, add_taxon, match_names
 from vbis_geo.ingest.values import convert_column, numbers, parse_dates, reject_cells
@@ -262,7 +262,7 @@ def map_columns(
                 )
             continue
         chosen[field_name] = column
-    out = {name: frame[column] for name, column in chosen.items()}
+    out = {name: blank_to_none(frame[column]) for name, column in chosen.items()}
     if mapping:
         for name, value in mapping.constants.items():
             out[name] = pd.Series([value] * len(frame), dtype=object, index=frame.index)

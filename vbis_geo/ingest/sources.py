@@ -354,7 +354,7 @@ def read_table(path: Path) -> SourceTable:
             name=path.name,
             format="XLSX",
             sha256="",
-            frame=_blank_to_none(frame),
+            frame=frame,
             row_numbers=np.arange(2, len(frame) + 2),
         )
     with path.open("rb") as fh:
@@ -380,7 +380,8 @@ def read_csv_text(
     quote: str = '"',
     header: bool = True,
 ) -> pd.DataFrame:
-    """Read a delimited text file fast (pyarrow), every cell as text, empty cells as None."""
+    """Read a delimited text file fast (pyarrow), every cell as text (blank cells are made
+    missing by :func:`blank_to_none` when a column is used)."""
     utf8 = encoding in ("utf-8", "ascii")
     try:
         frame = pd.read_csv(
@@ -404,27 +405,23 @@ def read_csv_text(
             frame[c] = frame[c].map(
                 lambda v: decode(v.encode("latin1"), encoding) if v else v  # noqa: B023
             )
-    return _blank_to_none(frame)
+    return frame
 
 
-def _blank_to_none(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cells as text or None (empty and blank cells), column by column (vectorised)."""
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if values.isna().all():
-            out[column] = pd.Series([None] * len(values), dtype=object, index=values.index)
-        elif not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
-            values = values.astype(object)
-            blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
-            out[column] = values.where(~blank, None)
-        else:
-            # pandas' Arrow-backed strings: stays vectorised, missing cells become NA
-            values = values.mask(values.str.strip() == "")
-            if values.isna().all():
-                values = pd.Series([None] * len(values), dtype=object, index=values.index)
-            out[column] = values
-    return pd.DataFrame(out, index=frame.index)
+def blank_to_none(values: pd.Series) -> pd.Series:
+    """``values`` with empty and blank cells missing (None, or NA for Arrow-backed text)."""
+    if values.isna().all():
+        return pd.Series([None] * len(values), dtype=object, index=values.index)
+    if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        values = values.astype(object)
+        blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+        values = values.where(~blank, None)
+    else:
+        # pandas' Arrow-backed strings: stays vectorised, missing cells become NA
+        values = values.mask(values.str.strip() == "")
+    if values.isna().all():
+        return pd.Series([None] * len(values), dtype=object, index=values.index)
+    return values
 
 
 def _text_encoding(path: Path, head: bytes) -> EncodingGuess:
