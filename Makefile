@@ -10,8 +10,9 @@ VBIS       := $(BIN)/vbis-geo
 HOST       ?= 127.0.0.1
 PORT       ?= 5000
 # Debian packages the project needs on the machine (installed by `make system` when root)
+# (cgi-mapserver: a real WFS server the tests harvest from on loopback)
 DEB_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 \
-                postgresql-contrib gdal-bin
+                postgresql-contrib gdal-bin cgi-mapserver
 
 .PHONY: demo test setup system venv db data serve stop lint publish clean clean-db
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from tests.ingest.helpers import counts, ingest
 from vbis_geo.errors import InvalidInput
 from vbis_geo.ingest import harvest
+from vbis_geo.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.db
 
@@ -47,3 +48,91 @@ def test_harvest_of_a_missing_collection(conn, live_server: str) -> None:  # typ
     with pytest.raises(InvalidInput, match="cannot be reached"):
         ingest(conn, "wetlands", "http://127.0.0.1:9/ogc/collections/wetlands")
     assert counts(conn) == before
+
+
+MAPFILE = """MAP
+  NAME "province_wfs"
+  EXTENT 102 6 118 24
+  PROJECTION "init=epsg:4326" END
+  WEB
+    METADATA
+      "wfs_title" "A province's wetlands"
+      "wfs_onlineresource" "{url}?"
+      "wfs_srs" "EPSG:4326"
+      "wfs_enable_request" "*"
+    END
+  END
+  LAYER
+    NAME "wetlands"
+    TYPE POLYGON
+    STATUS ON
+    CONNECTIONTYPE OGR
+    CONNECTION "{data}"
+    PROJECTION "init=epsg:4326" END
+    METADATA
+      "wfs_title" "wetlands"
+      "gml_include_items" "all"
+      "gml_featureid" "code"
+      "gml_types" "auto"
+    END
+  END
+END
+"""
+
+
+@pytest.fixture
+def mapserver_wfs(conn, tmp_path):  # type: ignore[no-untyped-def]
+    """MapServer (Debian's cgi-mapserver) serving a WFS of the wetlands on loopback."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+    from vbis_geo.export import export_layer
+
+    mapserv = shutil.which("mapserv") or "/usr/lib/cgi-bin/mapserv"
+    data = tmp_path / "wetlands.geojson"
+    export_layer(conn, "wetlands", "geojson", data)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/wfs"
+    (tmp_path / "wfs.map").write_text(MAPFILE.format(url=url, data=data))
+    (tmp_path / "mapserver.conf").write_text(
+        'CONFIG\n  ENV\n    MS_MAP_PATTERN "^' + str(tmp_path) + '"\n  END\nEND\n'
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.ingest.cgi_server",
+            str(port),
+            mapserv,
+            f"MAPSERVER_CONFIG_FILE={tmp_path / 'mapserver.conf'}",
+            f"QUERY_PREFIX=map={tmp_path / 'wfs.map'}",
+        ],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_harvest_a_wfs_layer(conn, mapserver_wfs: str) -> None:  # type: ignore[no-untyped-def]
+    n = conn.execute(sa.text("SELECT count(*) FROM wetlands")).scalar_one()
+    names = dict(conn.execute(sa.text("SELECT code, name_vi FROM wetlands")).all())
+    report = ingest(conn, "wetlands", f"WFS:{mapserver_wfs}?TYPENAME=wetlands")
+    assert report.ok, report.summary()
+    assert report.n_read == n and report.n_inserted == 0
+    assert report.dataset_code.startswith("harvest:wetlands:")
+    # the attributes crossed GML unchanged (geometries may carry MapServer's rounding)
+    assert dict(conn.execute(sa.text("SELECT code, name_vi FROM wetlands")).all()) == names
+
+
+def test_wfs_feature_type_must_exist(conn, mapserver_wfs: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput, match="no single feature type 'reserves'") as error:
+        ingest(conn, "wetlands", f"WFS:{mapserver_wfs}?TYPENAME=reserves")
+    assert "ms:wetlands" in (error.value.hint or "")

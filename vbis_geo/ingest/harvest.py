@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import orjson
@@ -68,6 +68,18 @@ def read_remote(
     if url.startswith("WFS:"):
         return _read_wfs(url)
     return _read_oapif(url, since_field, since)
+
+
+def _split_typename(url: str) -> tuple[str, str | None]:
+    """The WFS base URL (other parameters kept) and the TYPENAME(S) asked for."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query) if k.upper() not in ("TYPENAME", "TYPENAMES")
+    ]
+    typename = next(
+        (v for k, v in parse_qsl(parts.query) if k.upper() in ("TYPENAME", "TYPENAMES")), None
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), "")), typename
 
 
 def _items_url(url: str) -> str:
@@ -141,10 +153,26 @@ def _read_oapif(url: str, since_field: str | None, since: dt.datetime | None) ->
 def _read_wfs(url: str) -> SourceTable:
     import pyogrio
 
+    # GDAL would otherwise wait minutes for a server that does not answer
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": str(TIMEOUT_S)})
+    base, typename = _split_typename(url.removeprefix("WFS:"))
     try:
-        frame = pyogrio.read_dataframe(url)
+        layers = [str(name) for name, _ in pyogrio.list_layers(f"WFS:{base}")]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InvalidInput(f"{url}: not a WFS server that answers ({exc})") from None
+    # "wetlands" finds "ms:wetlands": servers prefix their own namespace
+    matches = [n for n in layers if typename in (n, n.rpartition(":")[2])] if typename else layers
+    if len(matches) != 1:
+        raise InvalidInput(
+            f"{url}: "
+            + (f"no single feature type {typename!r}" if typename else "several feature types"),
+            hint="TYPENAME= one of " + ", ".join(layers),
+        )
+    try:
+        frame = pyogrio.read_dataframe(f"WFS:{base}", layer=matches[0])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InvalidInput(f"{url}: the WFS layer cannot be read ({exc})") from None
+    frame = frame.drop(columns=[c for c in ("gml_id",) if c in frame.columns])
     geometry = np.array(list(frame.geometry.values), dtype=object)
     return SourceTable(
         name=url,
