@@ -100,3 +100,74 @@ def test_stale_ogc_config_is_detected(tmp_path):
     result = run_cli("publish", "--check", VBIS_HOME=str(tmp_path))
     assert result.returncode == 1
     assert "is stale" in result.stderr
+
+
+def _db_env(test_settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"VBIS_DATABASE_URL": test_settings.database_url.render_as_string(hide_password=False)}
+
+
+@pytest.mark.db
+def test_ingest_exit_status_and_report(test_settings, tmp_path):  # type: ignore[no-untyped-def]
+    good = tmp_path / "sightings.csv"
+    good.write_text(
+        "occurrenceID,scientificName,eventDate,basisOfRecord,decimalLongitude,decimalLatitude\n"
+        "cli:1,Panthera tigris,2024-01-02,HumanObservation,105.6,20.3\n",
+        encoding="utf-8",
+    )
+    env = _db_env(test_settings)
+    result = subprocess.run(
+        [*CLI, "ingest", "occurrences", str(good), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 rows read, 0 rejected" in result.stdout and "dry run" in result.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text(good.read_text().replace("20.3", "hai mươi"), encoding="utf-8")
+    result = subprocess.run(
+        [*CLI, "ingest", "occurrences", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "1 rejected" in result.stdout and "nothing loaded" in result.stdout
+    report = (tmp_path / "bad.csv.report.csv").read_text(encoding="utf-8-sig")
+    assert "2,latitude,rejected,not a number" in report
+    missing = run_cli("ingest", "occurrences", str(tmp_path / "none.csv"), **env)
+    assert_one_clear_error(missing, "none.csv: no such file")
+
+
+@pytest.mark.db
+def test_export_command(test_settings, tmp_path):  # type: ignore[no-untyped-def]
+    out = tmp_path / "pa.gpkg"
+    result = run_cli(
+        "export",
+        "protected_areas",
+        "--format",
+        "gpkg",
+        "-o",
+        str(out),
+        "--bbox",
+        "105.5,20.2,105.8,20.4",
+        **_db_env(test_settings),
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and "rows written" in result.stdout
+    bad = run_cli(
+        "export",
+        "protected_areas",
+        "--format",
+        "gpkg",
+        "-o",
+        str(out),
+        "--bbox",
+        "north",
+        **_db_env(test_settings),
+    )
+    assert_one_clear_error(bad, "--bbox 'north'", "four numbers")

@@ -238,10 +238,15 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
     help="record synonyms under their accepted names (reported as repairs)",
 )
 @click.option(
+    "--since-field",
+    help="harvests: the remote property holding each row's last change; only rows changed "
+    "since the last harvest are fetched",
+)
+@click.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="where to write the CSV report (default: <file>.report.csv beside the file)",
+    help="where to write the CSV report (default: ./<source name>.report.csv)",
 )
 @click.pass_obj
 def ingest(
@@ -269,7 +274,7 @@ def ingest(
     2 an error (file unreadable, no database).
     """
     from vbis_geo.db.engine import make_engine
-    from vbis_geo.ingest.load import IngestOptions, RejectedRows, ingest_file
+    from vbis_geo.ingest.load import IngestOptions, ingest_file
 
     bar = _ProgressBar()
     options = IngestOptions(
@@ -288,12 +293,8 @@ def ingest(
     try:
         with engine.connect() as conn:
             with conn.begin() as transaction:
-                try:
-                    report = ingest_file(conn, layer, source, options)
-                except RejectedRows as exc:
-                    report = exc.report
-                    report.written = False
-                if not report.written or dry_run:
+                report = ingest_file(conn, layer, source, options)
+                if not report.written:
                     transaction.rollback()
     finally:
         bar.close()
@@ -370,7 +371,8 @@ class _ProgressBar:
                 self._bar = click.progressbar(length=total, label="writing", file=sys.stderr)
                 self._bar.__enter__()  # type: ignore[attr-defined]
             else:
-                click.echo(f"{stage}...", err=True)
+                if sys.stderr.isatty():  # stages are for people watching, not for logs
+                    click.echo(f"{stage}...", err=True)
         if self._bar is not None:
             self._bar.update(done - self._bar.pos)  # type: ignore[attr-defined]
 

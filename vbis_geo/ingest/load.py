@@ -208,14 +208,6 @@ def _ingest_checklist(
     return report
 
 
-class RejectedRows(InvalidInput):
-    """Rows were rejected after writing began: the caller must roll back (``report`` says why)."""
-
-    def __init__(self, report: Report) -> None:
-        super().__init__(f"{report.n_rejected:,} rows of {report.source} were rejected")
-        self.report = report
-
-
 def _progress(options: IngestOptions, stage: str, done: int, total: int) -> None:
     if options.progress:
         options.progress(stage, done, total)
