@@ -237,6 +237,7 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
     is_flag=True,
     help="record synonyms under their accepted names (reported as repairs)",
 )
+@click.option("--wdpa", is_flag=True, help="protected areas with WDPA field names")
 @click.option(
     "--since-field",
     help="harvests: the remote property holding each row's last change; only rows changed "
@@ -261,6 +262,7 @@ def ingest(
     skip_rejected: bool,
     add_taxa: bool,
     accept_synonyms: bool,
+    wdpa: bool,
     since_field: str | None,
     report_path: Path | None,
 ) -> None:
@@ -286,6 +288,7 @@ def ingest(
         skip_rejected=skip_rejected,
         add_taxa=add_taxa,
         accept_synonyms=accept_synonyms,
+        wdpa=wdpa,
         since_field=since_field,
         progress=bar,
     )

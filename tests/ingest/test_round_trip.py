@@ -166,3 +166,41 @@ def test_wdpa_export(conn, tmp_path: Path) -> None:
         sa.text("SELECT gis_area_ha FROM protected_areas WHERE code = 'PA-CUC-PHUONG'")
     ).scalar_one()
     assert row.GIS_AREA == pytest.approx(ha / 100)  # km²
+
+
+def test_wdpa_round_trip_and_protected_planet_names(conn, tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    path = tmp_path / "wdpa.gpkg"
+    n = export_layer(conn, "protected_areas", "gpkg", path, wdpa=True)
+    report = ingest(conn, "protected_areas", path, wdpa=True)
+    assert report.ok, report.summary()
+    assert (report.n_inserted, report.n_updated, report.n_unchanged) == (0, 0, n)
+    # a file as Protected Planet publishes them: no VBIS_CODE, areas in km², English designation
+    download = gpd.GeoDataFrame(
+        {
+            "WDPAID": [900001.0],
+            "NAME": ["Test Landscape"],
+            "ORIG_NAME": ["Khu bảo vệ cảnh quan thử nghiệm"],
+            "DESIG": [None],
+            "DESIG_ENG": ["Landscape Protection Area"],
+            "IUCN_CAT": ["Not Assigned"],
+            "REP_AREA": [12.5],
+            "STATUS": ["Designated"],
+            "STATUS_YR": [0],
+            "MANG_AUTH": ["Ban quản lý"],
+            "SUB_LOC": ["VN-HN"],
+        },
+        geometry=[shapely.box(105.70, 21.00, 105.75, 21.05)],
+        crs="EPSG:4326",
+    )
+    download_path = tmp_path / "WDPA_VNM.shp"
+    download.to_file(download_path)
+    report = ingest(conn, "protected_areas", download_path, wdpa=True)
+    assert report.ok and report.n_inserted == 1, report.summary()
+    row = conn.execute(sa.text("SELECT * FROM protected_areas WHERE code = 'WDPA-900001'")).one()
+    assert row.legal_category == "landscape_protection_area"
+    assert row.reported_area_ha == 1250.0 and row.established_year is None
+    assert row.iucn_category is None and row.status == "designated"
+    assert row.name_vi == "Khu bảo vệ cảnh quan thử nghiệm" and row.province_codes == ["VN-HN"]

@@ -82,3 +82,67 @@ def to_wdpa(conn: Connection, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         index=frame.index,
     )
     return gpd.GeoDataFrame(out[list(WDPA_COLUMNS)], geometry=frame.geometry, crs=frame.crs)
+
+
+def from_wdpa(frame: pd.DataFrame) -> pd.DataFrame:
+    """A WDPA-named table (a Protected Planet download, or our ``--wdpa`` export) as the
+    protected-area fields the loader reads: the inverse of :func:`to_wdpa`.
+
+    The code is VBIS_CODE when the file has it, else ``WDPA-<WDPAID>``; areas go from km² to
+    hectares (rounded to 1 m²); a year or an area of 0 means unknown; a designation is read from
+    DESIG (Vietnamese) or DESIG_ENG. Missing WDPA columns are left out (their fields untouched).
+    """
+    columns = {c.upper(): c for c in frame.columns}
+
+    def col(name: str) -> pd.Series | None:
+        return frame[columns[name]] if name in columns else None
+
+    out: dict[str, pd.Series] = {}
+    wdpaid = col("WDPAID")
+    code = col("VBIS_CODE")
+    if wdpaid is not None:
+        generated = wdpaid.map(lambda v: f"WDPA-{_integer_text(v)}" if _present(v) else None)
+        code = generated if code is None else code.where(code.map(_present), generated)
+    if code is not None:
+        out["code"] = code
+    for field, name in (
+        ("name_en", "NAME"),
+        ("name_vi", "ORIG_NAME"),
+        ("management_board", "MANG_AUTH"),
+        ("province_codes", "SUB_LOC"),
+    ):
+        if col(name) is not None:
+            out[field] = col(name)
+    if col("IUCN_CAT") is not None:
+        # to_wdpa writes "Not Reported" for an unknown category: read it back as unknown
+        out["iucn_category"] = col("IUCN_CAT").map(
+            lambda v: None if str(v) in ("Not Reported", "Not Applicable", "Not Assigned") else v
+        )
+    designation = col("DESIG")
+    if designation is None or not designation.map(_present).any():
+        designation = col("DESIG_ENG")
+    if designation is not None:
+        out["legal_category"] = designation
+    if col("STATUS") is not None:
+        out["status"] = col("STATUS").map(lambda v: str(v).strip().lower() if _present(v) else v)
+    if col("STATUS_YR") is not None:
+        out["established_year"] = col("STATUS_YR").map(
+            lambda v: _integer_text(v) if _present(v) and float(v) > 0 else None
+        )
+    if col("REP_AREA") is not None:
+        out["reported_area_ha"] = col("REP_AREA").map(
+            lambda v: str(round(float(v) * 100.0, 4)) if _present(v) and float(v) > 0 else None
+        )
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _present(value: object) -> bool:
+    return (
+        value is not None
+        and not (isinstance(value, float) and pd.isna(value))
+        and str(value).strip() not in ("", "0", "Not Reported")
+    )
+
+
+def _integer_text(value: object) -> str:
+    return str(int(float(str(value))))

@@ -53,6 +53,8 @@ class IngestOptions:
     skip_rejected: bool = False
     add_taxa: bool = False
     accept_synonyms: bool = False
+    #: the file has WDPA field names (protected areas; see vbis_geo.export.wdpa)
+    wdpa: bool = False
     #: harvests: a remote property with the time a row last changed (incremental harvests)
     since_field: str | None = None
     loaded_by: str | None = None
@@ -141,6 +143,12 @@ def ingest_table(
     )
     for note in source.notes:
         report.add(None, "file", WARNING, note)
+    if options.wdpa:
+        from vbis_geo.export.wdpa import from_wdpa
+
+        if tgt.layer.id != "protected_areas":
+            raise InvalidInput("WDPA field names are for protected areas only")
+        source.frame = from_wdpa(source.frame)
     mapping = Mapping.read(options.mapping, tgt) if options.mapping else None
     raw = map_columns(tgt, source.frame, mapping, report)
     rows = source.row_numbers

@@ -26,7 +26,7 @@ from vbis_geo.settings import Settings
 from vbis_geo.web import db
 
 bp = Blueprint("uploads", __name__)
-FLAGS = ("dry_run", "skip_rejected", "add_taxa", "accept_synonyms")
+FLAGS = ("dry_run", "skip_rejected", "add_taxa", "accept_synonyms", "wdpa")
 TEXT_OPTIONS = ("crs", "province", "source_layer")
 
 
