@@ -123,7 +123,7 @@ def write_checklist(
                 part &= ~unresolved
                 keep &= ~unresolved
             write = {**columns, "parent_id": parent_ids, "accepted_id": accepted_ids}
-            write_rows(conn, tgt, write, part, dataset_id, report, options)
+            write_rows(conn, tgt, write, part, dataset_id, report, options, rows=rows)
     _write_statuses(conn, names, ranks, statuses, keep, report)
 
 

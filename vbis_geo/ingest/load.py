@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,12 +155,13 @@ def ingest_table(
     rows = source.row_numbers
     _progress(options, "validating", 0, 1)
     columns = convert_fields(tgt, raw, rows, report)
-    if not tgt.spatial:
+    if tgt.layer.id == "taxa":
         return _ingest_checklist(conn, tgt, source, raw, columns, rows, report, options)
-    geoms = build_geometries(conn, tgt, source, raw, rows, options, report)
-    if report.file_errors:
-        return report
-    columns["geom"] = geoms
+    if tgt.spatial:
+        geoms = build_geometries(conn, tgt, source, raw, rows, options, report)
+        if report.file_errors:
+            return report
+        columns["geom"] = geoms
     if "protected_area_code" in tgt.fields:
         columns["protected_area_id"] = resolve_protected_areas(conn, raw, rows, report)
     new_taxa: dict[str, NewTaxon] = {}
@@ -171,6 +173,29 @@ def ingest_table(
         report.add(None, "file", REJECTED, "every row was rejected")
     if report.file_errors or (rejected.any() and not options.skip_rejected) or options.dry_run:
         return report
+    savepoint = conn.begin_nested()
+    try:
+        _write(conn, tgt, source, raw, columns, rows, rejected, new_taxa, report, options)
+    except RowsBrokeRules:
+        savepoint.rollback()
+        report.written = False
+        return report
+    savepoint.commit()
+    return report
+
+
+def _write(
+    conn: Connection,
+    tgt: Target,
+    source: SourceTable,
+    raw: dict[str, pd.Series],
+    columns: dict[str, pd.Series],
+    rows: np.ndarray,
+    rejected: np.ndarray,
+    new_taxa: dict[str, NewTaxon],
+    report: Report,
+    options: IngestOptions,
+) -> None:
     dataset_id = record_dataset(conn, tgt, source, options, report)
     if new_taxa:
         created = {
@@ -182,10 +207,9 @@ def ingest_table(
             columns["taxon_id"].notna(), names.map(created, na_action="ignore")
         )
     keep = ~rejected
-    write_rows(conn, tgt, columns, keep, dataset_id, report, options)
+    write_rows(conn, tgt, columns, keep, dataset_id, report, options, rows=rows)
     finish_dataset(conn, tgt, dataset_id, report)
     report.written = True
-    return report
 
 
 def _ingest_checklist(
@@ -207,11 +231,27 @@ def _ingest_checklist(
     rejected = _row_mask(report, rows, REJECTED)
     if report.file_errors or (rejected.any() and not options.skip_rejected) or options.dry_run:
         return report
-    dataset_id = record_dataset(conn, tgt, source, options, report)
-    checklist.write_checklist(
-        conn, tgt, raw, columns, statuses, rows, ~rejected, dataset_id, report, write_rows, options
-    )
-    finish_dataset(conn, tgt, dataset_id, report)
+    savepoint = conn.begin_nested()
+    try:
+        dataset_id = record_dataset(conn, tgt, source, options, report)
+        checklist.write_checklist(
+            conn,
+            tgt,
+            raw,
+            columns,
+            statuses,
+            rows,
+            ~rejected,
+            dataset_id,
+            report,
+            write_rows,
+            options,
+        )
+        finish_dataset(conn, tgt, dataset_id, report)
+    except RowsBrokeRules:
+        savepoint.rollback()
+        return report
+    savepoint.commit()
     report.written = True
     return report
 
@@ -744,8 +784,14 @@ def write_rows(
     dataset_id: int,
     report: Report,
     options: IngestOptions,
+    rows: np.ndarray | None = None,
 ) -> None:
-    """COPY the kept rows into a staging table, derive what is missing, upsert into the layer."""
+    """COPY the kept rows into a staging table, check the table's rules on them, derive what is
+    missing, upsert into the layer.
+
+    Raises :class:`RowsBrokeRules` when a row breaks a CHECK constraint of the table (and
+    ``skip_rejected`` is off); the caller rolls the load back.
+    """
     table = tgt.table
     names = [n for n in columns if n in table.c and n not in ("id", "geom")]
     names += ["geom"] if tgt.spatial else []
@@ -771,11 +817,15 @@ def write_rows(
         )
     else:
         conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN geom geometry(Geometry, 4326)"))
+    conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN _row integer"))
     frame = _copy_frame(tgt, columns, names, keep)
+    row_numbers = rows if rows is not None else np.arange(1, len(keep) + 1)
+    frame = frame.append_column("_row", pa.array(row_numbers[keep], type=pa.int32()))
     _progress(options, "copying", 0, frame.num_rows)
     _copy(conn, staging, list(frame.column_names), frame, options)
+    n_kept = int(keep.sum()) - _check_rules(conn, tgt, staging, names, report, options)
     _progress(options, "upserting", 0, 1)
-    bulk = int(keep.sum()) >= BULK_MIN_ROWS and int(keep.sum()) >= _estimated_rows(conn, table.name)
+    bulk = n_kept >= BULK_MIN_ROWS and n_kept >= _estimated_rows(conn, table.name)
     if "province_codes" in table.c and "province_codes" not in columns:
         conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]"))
         conn.execute(
@@ -791,8 +841,14 @@ def write_rows(
         names.append("province_codes")
     key = ", ".join(_quote(k) for k in tgt.key)
     updates = [n for n in names if n not in tgt.key]
-    attributes = [n for n in updates if n != "geom"] or ["dataset_id"]
+    attributes = [n for n in updates if n != "geom"] or list(tgt.key)
     target_cols = ", ".join(_quote(n) for n in names)
+    # lineage and change time where the table keeps them
+    lineage_col = ", dataset_id" if "dataset_id" in table.c else ""
+    lineage_val = ", :dataset_id" if "dataset_id" in table.c else ""
+    touched = (", dataset_id = EXCLUDED.dataset_id" if "dataset_id" in table.c else "") + (
+        ", updated_at = now()" if "updated_at" in table.c else ""
+    )
     overlap = conn.execute(
         sa.text(
             f"SELECT EXISTS (SELECT 1 FROM {staging} s JOIN {_quote(table.name)} t "  # noqa: S608 (identifiers from the schema, quoted)
@@ -804,8 +860,8 @@ def write_rows(
         # nothing to update: a plain INSERT spares the speculative insertion of ON CONFLICT
         inserted = conn.execute(
             sa.text(
-                f"INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
-                f"SELECT {target_cols}, :dataset_id FROM {staging}"
+                f"INSERT INTO {_quote(table.name)} ({target_cols}{lineage_col}) "  # noqa: S608 (identifiers from the schema, quoted)
+                f"SELECT {target_cols}{lineage_val} FROM {staging}"
             ),
             {"dataset_id": dataset_id},
         ).rowcount
@@ -813,11 +869,12 @@ def write_rows(
     else:
         result = conn.execute(
             sa.text(
-                f"WITH up AS (INSERT INTO {_quote(table.name)} ({target_cols}, dataset_id) "  # noqa: S608 (identifiers from the schema, quoted)
-                f"SELECT {target_cols}, :dataset_id FROM {staging} "
+                f"WITH up AS (INSERT INTO {_quote(table.name)} ({target_cols}{lineage_col}) "  # noqa: S608 (identifiers from the schema, quoted)
+                f"SELECT {target_cols}{lineage_val} FROM {staging} "
                 f"ON CONFLICT ({key}) DO UPDATE SET "
                 + ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in updates)
-                + ", dataset_id = EXCLUDED.dataset_id, updated_at = now() WHERE ("
+                + touched
+                + " WHERE ("
                 + ", ".join(f"{_quote(table.name)}.{_quote(n)}" for n in attributes)
                 + ") IS DISTINCT FROM ("
                 + ", ".join(f"EXCLUDED.{_quote(n)}" for n in attributes)
@@ -835,7 +892,7 @@ def write_rows(
         ).one()
     report.n_inserted += int(result[0])
     report.n_updated += int(result[1])
-    report.n_unchanged += int(keep.sum()) - int(result[0]) - int(result[1])
+    report.n_unchanged += n_kept - int(result[0]) - int(result[1])
     if rebuild:
         _progress(options, "indexing", 0, 1)
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
@@ -845,6 +902,57 @@ def write_rows(
         1, _estimated_rows(conn, table.name)
     ):
         conn.execute(sa.text(f"ANALYZE {_quote(table.name)}"))
+
+
+class RowsBrokeRules(Exception):
+    """Rows broke a CHECK constraint of the table (the report names them): roll back."""
+
+
+def _check_rules(
+    conn: Connection,
+    tgt: Target,
+    staging: str,
+    names: list[str],
+    report: Report,
+    options: IngestOptions,
+) -> int:
+    """Run the table's CHECK constraints on the staged rows, so that a row breaking one is
+    reported by its row number and rule, not as a database error; returns how many rows were
+    dropped (``skip_rejected``), else raises :class:`RowsBrokeRules` if any row breaks a rule.
+    The rules are the database's own: one definition, in the model.
+    """
+    checks = []
+    for constraint in tgt.table.constraints:
+        if not isinstance(constraint, sa.CheckConstraint) or constraint.name is None:
+            continue
+        expression = str(constraint.sqltext)
+        used = {c for c in tgt.table.c.keys() if re.search(rf"\b{re.escape(c)}\b", expression)}
+        if used and used <= set(names) and "geom" not in used:
+            checks.append((str(constraint.name), expression, sorted(used)))
+    if not checks:
+        return 0
+    broken = conn.execute(
+        sa.text(
+            "SELECT _row, ARRAY_REMOVE(ARRAY["  # noqa: S608 (the schema's own CHECK expressions)
+            + ", ".join(f"CASE WHEN NOT ({e}) THEN {i} END" for i, (_, e, _) in enumerate(checks))
+            + f"], NULL) FROM {staging} WHERE "
+            + " OR ".join(f"NOT ({e})" for _, e, _ in checks)
+        )
+    ).all()
+    for row, failed in broken:
+        for i in failed:
+            name, expression, used = checks[i]
+            rule = name.removeprefix(f"ck_{tgt.table.name}_")
+            report.add(int(row), "/".join(used), REJECTED, f"breaks the rule {rule}", expression)
+    if not broken:
+        return 0
+    if not options.skip_rejected:
+        raise RowsBrokeRules()
+    conn.execute(
+        sa.text(f"DELETE FROM {staging} WHERE _row = ANY(:rows)"),  # noqa: S608
+        {"rows": [int(r) for r, _ in broken]},
+    )
+    return len(broken)
 
 
 #: A load at least this large, and at least as large as the table, drops the table's foreign
@@ -978,6 +1086,20 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
     else:
         temporal = "NULL::date AS t0, NULL::date AS t1"
     extent = "ST_Envelope(ST_Extent(geom)::geometry)" if tgt.spatial else "NULL::geometry"
+    if "dataset_id" not in tgt.table.c:
+        conn.execute(
+            sa.text(
+                "UPDATE datasets SET n_loaded = :loaded, n_repaired = :repaired, "
+                "n_rejected = :rejected WHERE id = :id"
+            ),
+            {
+                "id": dataset_id,
+                "loaded": report.n_loaded,
+                "repaired": report.n_repaired,
+                "rejected": report.n_rejected,
+            },
+        )
+        return
     conn.execute(
         sa.text(
             f"WITH s AS (SELECT {extent} AS extent, {temporal} "  # noqa: S608 (identifiers from the schema, quoted)

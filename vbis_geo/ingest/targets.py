@@ -79,7 +79,12 @@ class Target:
 
     @property
     def key(self) -> tuple[str, ...]:
-        return self.rules.key
+        """The columns of the upsert key (an input such as protected_area_code stands for the
+        column it resolves into)."""
+        return tuple(
+            RESOLVED_INPUTS[k][0] if k in RESOLVED_INPUTS and k not in self.table.c else k
+            for k in self.rules.key
+        )
 
     @property
     def geometry_type(self) -> str:
