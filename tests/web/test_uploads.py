@@ -80,6 +80,9 @@ def test_dry_run_needs_no_token_and_writes_nothing(upload_client, engine) -> Non
     assert response.status_code == 200, response.json
     body = response.json
     assert body["dry_run"] and not body["written"] and body["counts"]["read"] == 2
+    # the report says which column fed which field
+    assert body["columns"]["latitude"] == "decimalLatitude"
+    assert body["columns"]["scientific_name"] == "scientificName"
     assert occurrence_count(engine) == 0
 
 

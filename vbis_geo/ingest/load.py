@@ -303,6 +303,7 @@ def map_columns(
             continue
         chosen[field_name] = column
     out = {name: blank_to_none(frame[column]) for name, column in chosen.items()}
+    report.columns = {name: str(column) for name, column in chosen.items()}
     if mapping:
         for name, value in mapping.constants.items():
             out[name] = pd.Series([value] * len(frame), dtype=object, index=frame.index)

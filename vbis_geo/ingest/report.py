@@ -61,6 +61,8 @@ class Report:
     source_crs: str | None = None
     encoding: str | None = None
     dataset_code: str | None = None
+    #: which source column fed each field (so that a user can check the mapping)
+    columns: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
     def add(
@@ -134,6 +136,12 @@ class Report:
             lines.append(f"  CRS: {self.source_crs}")
         if self.encoding:
             lines.append(f"  text encoding: {self.encoding}")
+        if self.columns:
+            mapped = ", ".join(
+                name if name == column else f"{name} <- {column}"
+                for name, column in self.columns.items()
+            )
+            lines.append(f"  fields: {mapped}")
         for issue in self.file_errors:
             expected = f" (expected {issue.expected})" if issue.expected else ""
             lines.append(f"  error: {issue.problem}{expected}")
@@ -154,6 +162,7 @@ class Report:
             "source_crs": self.source_crs,
             "encoding": self.encoding,
             "dataset": self.dataset_code,
+            "columns": self.columns,
             "counts": {
                 "read": self.n_read,
                 "rejected": self.n_rejected,
