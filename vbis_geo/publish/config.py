@@ -97,7 +97,8 @@ def render_config(layers: list[Layer]) -> dict:  # type: ignore[type-arg]
 def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
     provider: dict[str, object] = {
         "type": "feature",
-        "name": "PostgreSQL",
+        # vbis-geo's own provider (see vbis_geo/publish/features.py and PROVIDERS.md)
+        "name": "vbis_geo.publish.features.FeatureProvider",
         "data": {
             "host": "${VBIS_OGC_DB_HOST}",
             "port": "${VBIS_OGC_DB_PORT}",

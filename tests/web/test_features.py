@@ -1,0 +1,120 @@
+"""vbis-geo's own OGC API Features provider, through pygeoapi, against the database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import sqlalchemy as sa
+
+pytestmark = pytest.mark.db
+
+
+def items(client, collection: str, **params):  # type: ignore[no-untyped-def]
+    response = client.get(
+        f"/ogc/collections/{collection}/items", query_string={"f": "json", **params}
+    )
+    return response
+
+
+def test_gdal_reads_every_occurrence_through_paging(live_server, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
+    result = subprocess.run(
+        [
+            "ogrinfo",
+            "-ro",
+            "-al",
+            "-so",
+            "-oo",
+            "PAGE_SIZE=5000",
+            f"OAPIF:{live_server}/ogc",
+            "occurrences",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert f"Feature Count: {n}" in result.stdout
+    out = subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "CSV",
+            "/vsistdout/",
+            "-oo",
+            "PAGE_SIZE=5000",
+            f"OAPIF:{live_server}/ogc",
+            "occurrences",
+            "-select",
+            "occurrence_id",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    ids = out.splitlines()[1:]
+    assert len(ids) == n and len(set(ids)) == n  # every row once: the pages neither gap nor overlap
+
+
+def test_counts_filters_and_sorting(client, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        n_pa = conn.execute(sa.text("SELECT count(*) FROM protected_areas")).scalar_one()
+        in_box = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM protected_areas WHERE ST_Intersects(geom, "
+                "ST_MakeEnvelope(105, 20, 106.5, 21.5, 4326))"
+            )
+        ).scalar_one()
+        human = conn.execute(
+            sa.text("SELECT count(*) FROM occurrences WHERE basis_of_record = 'HumanObservation'")
+        ).scalar_one()
+        in_2020 = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM occurrences WHERE event_date <= '2020-12-31' "
+                "AND coalesce(event_date_end, event_date) >= '2020-01-01'"
+            )
+        ).scalar_one()
+    body = items(client, "protected_areas", limit=5).json
+    assert body["numberMatched"] == n_pa and body["numberReturned"] == 5
+    assert (
+        items(client, "protected_areas", bbox="105,20,106.5,21.5").json["numberMatched"] == in_box
+    )
+    assert (
+        items(client, "occurrences", basis_of_record="HumanObservation", limit=1).json[
+            "numberMatched"
+        ]
+        == human
+    )
+    assert (
+        items(client, "occurrences", datetime="2020-01-01/2020-12-31", limit=1).json[
+            "numberMatched"
+        ]
+        == in_2020
+    )
+    codes = [
+        f["properties"]["code"]
+        for f in items(client, "protected_areas", sortby="-code", limit=10).json["features"]
+    ]
+    assert codes == sorted(codes, reverse=True)
+    feature = items(client, "protected_areas", properties="code,name_vi", limit=1).json["features"][
+        0
+    ]
+    assert set(feature["properties"]) == {"code", "name_vi"}
+    listed = items(client, "protected_areas", province_codes="VN-HN").json["features"]
+    assert listed and all("VN-HN" in f["properties"]["province_codes"] for f in listed)
+
+
+def test_bad_requests_are_400_and_missing_items_404(client) -> None:  # type: ignore[no-untyped-def]
+    bad = items(client, "occurrences", individual_count="nhiều")
+    assert bad.status_code == 400 and "individual_count='nhiều'" in json.dumps(
+        bad.json, ensure_ascii=False
+    )
+    assert items(client, "occurrences", datetime="last year").status_code == 400
+    assert client.get("/ogc/collections/protected_areas/items/999999999?f=json").status_code == 404
+    assert client.get("/ogc/collections/protected_areas/items/abc?f=json").status_code == 404
+    one = client.get("/ogc/collections/protected_areas/items/1?f=json")
+    assert one.status_code == 200 and one.json["id"] == 1

@@ -1,0 +1,268 @@
+"""vbis-geo's OGC API Features provider for pygeoapi (loaded by dotted path from the config).
+
+Why not pygeoapi's stock PostgreSQL provider (see PROVIDERS.md): it counts every match on every
+page, builds each feature in Python, compares raw query strings to typed columns (500s), and reads
+every column. Here one SQL statement per page builds the GeoJSON in PostGIS with only the
+requested columns, values are cast in Python by the field's type (a bad one is a 400), and
+numberMatched is exact only where a capped count is cheap (:data:`EXACT_COUNT_BELOW`), otherwise
+left out (pygeoapi then pages by whether the page was full).
+
+Every read goes through :func:`reader` so that per-role visibility can be added in one place.
+Still to come (issue 4): keyset cursors for deep pages, CQL2, CRS Part 2 output, tiles, records.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from vbis_geo.db.base import Base
+
+#: numberMatched is given when there are fewer matches than this (a capped count)
+EXACT_COUNT_BELOW = 100_000
+#: GeoJSON coordinates: 7 decimals of a degree is about 1 cm
+GEOJSON_DECIMALS = 7
+_JSON_TYPES = {
+    sa.Integer: ("integer", None),
+    sa.BigInteger: ("integer", None),
+    sa.Float: ("number", "double"),
+    sa.Double: ("number", "double"),
+    sa.Numeric: ("number", None),
+    sa.Boolean: ("boolean", None),
+    sa.Date: ("string", "date"),
+    sa.DateTime: ("string", "date-time"),
+}
+
+
+@cache
+def _engine(url: str) -> Engine:
+    return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+@contextmanager
+def reader(data: dict[str, Any]) -> Iterator[Connection]:
+    """A read-only connection for one request: the one place reads go through (per-role
+    visibility and sensitive-data rules will be applied here)."""
+    url = sa.URL.create(
+        "postgresql+psycopg",
+        username=str(data.get("user") or "") or None,
+        password=str(data.get("password") or "") or None,
+        host=str(data.get("host") or "127.0.0.1"),
+        port=int(data.get("port") or 5432),
+        database=str(data.get("dbname") or ""),
+    )
+    with _engine(url.render_as_string(hide_password=False)).connect() as conn:
+        with conn.begin():
+            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            conn.execute(sa.text("SET LOCAL statement_timeout = '30s'"))
+            yield conn
+
+
+class FeatureProvider(BaseProvider):
+    """Features of one vbis-geo table."""
+
+    def __init__(self, provider_def: dict[str, Any]) -> None:
+        super().__init__(provider_def)
+        import vbis_geo.db.models  # noqa: F401  (registers the tables)
+
+        self.table: sa.Table = Base.metadata.tables[provider_def["table"]]
+        self.id_field = provider_def.get("id_field", "id")
+        self.geom_field = provider_def.get("geom_field", "geom")
+        self.time_field = provider_def.get("time_field")
+        self._fields = self._describe()  # pygeoapi reads .fields without calling get_fields()
+
+    # -- fields -------------------------------------------------------------------------------
+    def _describe(self) -> dict[str, dict[str, str]]:
+        fields = {}
+        for column in self.table.columns:
+            if column.name in (self.id_field, self.geom_field):
+                continue
+            kind, fmt = "string", None
+            for sql_type, (json_type, json_format) in _JSON_TYPES.items():
+                if isinstance(column.type, sql_type):
+                    kind, fmt = json_type, json_format
+                    break
+            if isinstance(column.type, sa.ARRAY):
+                kind = "array"
+            fields[column.name] = {"type": kind} | ({"format": fmt} if fmt else {})
+        return fields
+
+    def get_fields(self) -> dict[str, dict[str, str]]:
+        # pygeoapi edits the dicts it is given: hand out copies
+        return copy.deepcopy(self._fields)
+
+    # -- reading ------------------------------------------------------------------------------
+    def query(
+        self,
+        offset: int = 0,
+        limit: int = 10,
+        resulttype: str = "results",
+        bbox: list[float] | None = None,
+        datetime_: str | None = None,
+        properties: list[tuple[str, str]] | None = None,
+        sortby: list[dict[str, str]] | None = None,
+        select_properties: list[str] | None = None,
+        skip_geometry: bool = False,
+        q: str | None = None,
+        filterq: object = None,
+        crs_transform_spec: object = None,
+        **kwargs: object,
+    ) -> dict[str, Any]:
+        """A page of features as a GeoJSON FeatureCollection (dict)."""
+        if filterq is not None:
+            raise ProviderInvalidQueryError(user_msg="CQL2 filters are not supported yet")
+        where = self._where(bbox or [], datetime_, properties or [])
+        with reader(self.data) as conn:
+            matched = self._count(conn, where)
+            if resulttype == "hits":
+                return {"type": "FeatureCollection", "features": [], "numberMatched": matched or 0}
+            features = self._features(
+                conn, where, offset, limit, sortby or [], select_properties or [], skip_geometry
+            )
+        result: dict[str, Any] = {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberReturned": len(features),
+        }
+        if matched is not None:
+            result["numberMatched"] = matched
+        return result
+
+    def get(self, identifier: str, **kwargs: object) -> dict[str, Any]:
+        """One feature by id; :class:`ProviderItemNotFoundError` (404) when there is none."""
+        id_column = self.table.c[self.id_field]
+        try:
+            value = id_column.type.python_type(identifier)
+        except (ValueError, TypeError, NotImplementedError):
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}") from None
+        with reader(self.data) as conn:
+            features = self._features(conn, [id_column == value], 0, 1, [], [], False)
+        if not features:
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
+        return features[0]
+
+    # -- SQL ------------------------------------------------------------------------------------
+    def _where(
+        self, bbox: list[float], datetime_: str | None, properties: list[tuple[str, str]]
+    ) -> list[sa.ColumnElement[bool]]:
+        t = self.table.c
+        where: list[sa.ColumnElement[bool]] = []
+        if bbox:
+            x0, y0, x1, y1 = (bbox[0], bbox[1], bbox[3], bbox[4]) if len(bbox) == 6 else bbox
+            envelope = sa.func.ST_MakeEnvelope(x0, y0, x1, y1, 4326)
+            geom = t[self.geom_field]
+            where += [geom.op("&&")(envelope), sa.func.ST_Intersects(geom, envelope)]
+        if datetime_ and self.time_field:
+            start, end = _interval(datetime_)
+            column = t[self.time_field]
+            end_column = t.get(f"{self.time_field}_end")
+            last = sa.func.coalesce(end_column, column) if end_column is not None else column
+            if start is not None:
+                where.append(last >= start)
+            if end is not None:
+                where.append(column <= end)
+        for name, raw in properties:
+            column = t[name]
+            if isinstance(column.type, sa.ARRAY):  # province_codes=VN-HN: rows that list it
+                where.append(column.contains(sa.cast([raw], column.type)))
+            else:
+                where.append(column == _cast(column, name, raw))
+        return where
+
+    def _count(self, conn: Connection, where: list[sa.ColumnElement[bool]]) -> int | None:
+        capped = (
+            sa.select(sa.literal(1)).select_from(self.table).where(*where).limit(EXACT_COUNT_BELOW)
+        )
+        n = conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one()
+        return int(n) if n < EXACT_COUNT_BELOW else None
+
+    def _features(
+        self,
+        conn: Connection,
+        where: list[sa.ColumnElement[bool]],
+        offset: int,
+        limit: int,
+        sortby: list[dict[str, str]],
+        select_properties: list[str],
+        skip_geometry: bool,
+    ) -> list[dict[str, Any]]:
+        t = self.table.c
+        names = [n for n in self._fields if not select_properties or n in select_properties]
+        properties = sa.func.json_build_object(*[x for n in names for x in (sa.literal(n), t[n])])
+        geometry = (
+            sa.null()
+            if skip_geometry
+            else sa.cast(sa.func.ST_AsGeoJSON(t[self.geom_field], GEOJSON_DECIMALS), sa.JSON)
+        )
+        feature = sa.func.json_build_object(
+            sa.literal("type"), sa.literal("Feature"),
+            sa.literal("id"), t[self.id_field],
+            sa.literal("geometry"), geometry,
+            sa.literal("properties"), properties,
+        )  # fmt: skip
+        order = [
+            t[s["property"]].desc() if s.get("order") == "-" else t[s["property"]].asc()
+            for s in sortby
+        ] + [t[self.id_field].asc()]
+        statement = (
+            sa.select(feature).select_from(self.table).where(*where).order_by(*order)
+            .offset(offset).limit(limit)
+        )  # fmt: skip
+        return [row[0] for row in conn.execute(statement)]
+
+
+def _cast(column: sa.Column, name: str, raw: str) -> object:  # type: ignore[type-arg]
+    """``raw`` as the column's Python type; a bad value is a 400 naming the property."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return raw
+    try:
+        if python_type is bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1")
+        if python_type is dt.datetime:
+            return dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if python_type is dt.date:
+            return dt.date.fromisoformat(raw)
+        if python_type is list:
+            return [raw]
+        return python_type(raw)
+    except (ValueError, TypeError):
+        raise ProviderInvalidQueryError(
+            user_msg=f"{name}={raw!r}: expected a {python_type.__name__}"
+        ) from None
+
+
+def _interval(text: str) -> tuple[dt.date | None, dt.date | None]:
+    """An OGC API datetime (instant, or interval with '..' or empty ends) as dates."""
+
+    def one(part: str) -> dt.date | None:
+        part = part.strip()
+        if part in ("", ".."):
+            return None
+        try:
+            return dt.datetime.fromisoformat(part.replace("Z", "+00:00")).date()
+        except ValueError:
+            raise ProviderInvalidQueryError(
+                user_msg=f"datetime {text!r}: expected RFC 3339 dates or an interval a/b"
+            ) from None
+
+    if "/" in text:
+        start, _, end = text.partition("/")
+        return one(start), one(end)
+    instant = one(text)
+    return instant, instant
