@@ -32,8 +32,9 @@ from vbis_geo.db.base import Base
 
 #: numberMatched is given when there are fewer matches than this (a capped count)
 EXACT_COUNT_BELOW = 100_000
-#: GeoJSON coordinates: 7 decimals of a degree is about 1 cm
-GEOJSON_DECIMALS = 7
+#: GeoJSON coordinates at full precision (PostGIS prints the shortest text that reads back to
+#: the same double): another system harvesting us gets exactly what we store
+GEOJSON_DECIMALS = 15
 _JSON_TYPES = {
     sa.Integer: ("integer", None),
     sa.BigInteger: ("integer", None),
