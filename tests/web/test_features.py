@@ -118,3 +118,36 @@ def test_bad_requests_are_400_and_missing_items_404(client) -> None:  # type: ig
     assert client.get("/ogc/collections/protected_areas/items/abc?f=json").status_code == 404
     one = client.get("/ogc/collections/protected_areas/items/1?f=json")
     assert one.status_code == 200 and one.json["id"] == 1
+
+
+def test_keyset_cursor_pages_to_the_end(client, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        expected = (
+            conn.execute(sa.text("SELECT code FROM protected_areas ORDER BY code DESC, id DESC"))
+            .scalars()
+            .all()
+        )
+    seen, url, pages = [], "/ogc/collections/protected_areas/items?f=json&limit=10&sortby=-code", 0
+    while url:
+        body = client.get(url).json
+        seen += [f["properties"]["code"] for f in body["features"]]
+        nexts = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        assert all("cursor=" in h and "offset=" not in h for h in nexts)
+        url = nexts[0].split("127.0.0.1", 1)[-1].split("/", 1)[-1] if nexts else None
+        url = "/" + url if url else None
+        pages += 1
+    assert seen == expected and pages == -(-len(expected) // 10)
+
+
+def test_cursor_from_another_query_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/ogc/collections/protected_areas/items?f=json&limit=5").json
+    (href,) = [link["href"] for link in body["links"] if link["rel"] == "next"]
+    cursor = href.split("cursor=")[1]
+    other = client.get(
+        f"/ogc/collections/protected_areas/items?f=json&limit=5&sortby=-code&cursor={cursor}"
+    )
+    assert other.status_code == 400
+    assert (
+        client.get("/ogc/collections/protected_areas/items?f=json&cursor=garbage").status_code
+        == 400
+    )

@@ -109,6 +109,8 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
         },
         "id_field": layer.id_field,
         "table": layer.table,
+        # where next links point (keyset cursors): pygeoapi does not tell providers the URL
+        "options": {"items_url": f"${{VBIS_OGC_URL}}/collections/{layer.id}/items"},
         "geom_field": layer.geometry_field,
     }
     if layer.time_field:

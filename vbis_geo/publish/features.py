@@ -13,13 +13,17 @@ Still to come (issue 4): keyset cursors for deep pages, CQL2, CRS Part 2 output,
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
+import orjson
 import sqlalchemy as sa
 from pygeoapi.provider.base import (
     BaseProvider,
@@ -124,22 +128,68 @@ class FeatureProvider(BaseProvider):
         """A page of features as a GeoJSON FeatureCollection (dict)."""
         if filterq is not None:
             raise ProviderInvalidQueryError(user_msg="CQL2 filters are not supported yet")
+        sortby = sortby or []
         where = self._where(bbox or [], datetime_, properties or [])
+        keyset = self._keyset_columns(sortby)
+        token = _request_arg("cursor")
+        signature = _signature(self.table.name, bbox, datetime_, properties, sortby)
+        after = _decode_cursor(token, signature) if token else None
+        if after is not None and keyset is None:
+            raise ProviderInvalidQueryError(user_msg="cursor does not fit this sort order")
         with reader(self.data) as conn:
-            matched = self._count(conn, where)
+            # numberMatched on the first page; pages reached by a cursor leave it out (pygeoapi
+            # would read it against their offset, and deep pages stay cheap)
+            matched = self._count(conn, where) if after is None else None
             if resulttype == "hits":
                 return {"type": "FeatureCollection", "features": [], "numberMatched": matched or 0}
-            features = self._features(
-                conn, where, offset, limit, sortby or [], select_properties or [], skip_geometry
-            )
+            page_where = where
+            if after is not None and keyset is not None:
+                page_where = [*where, _after(keyset, after)]
+            # with a cursor, offset counts from the cursor (pygeoapi's own offset links from a
+            # cursor page carry both): the rows after the cursor, skipping ``offset``
+            rows = self._features(
+                conn, page_where, offset, limit + 1, sortby,
+                select_properties or [], skip_geometry, keys=keyset,
+            )  # fmt: skip
+        more = len(rows) > limit
+        rows = rows[:limit]
         result: dict[str, Any] = {
             "type": "FeatureCollection",
-            "features": features,
-            "numberReturned": len(features),
+            "features": [feature for feature, _ in rows],
+            "numberReturned": min(len(rows), limit),
+            "links": [],
         }
         if matched is not None:
             result["numberMatched"] = matched
+        next_url = self.data_url()
+        if more and keyset is not None and next_url and _has_request():
+            # keyset paging: the next page starts after the last row, however deep
+            result["links"].append(
+                {
+                    "rel": "next",
+                    "type": "application/geo+json",
+                    "title": "next page",
+                    "href": _next_href(next_url, _encode_cursor(rows[-1][1], signature)),
+                }
+            )
         return result
+
+    def data_url(self) -> str | None:
+        """The collection's items URL (rendered into the config as ``items_url``)."""
+        url = self.options.get("items_url") if self.options else None
+        return str(url) if url else None
+
+    def _keyset_columns(self, sortby: list[dict[str, str]]) -> list[tuple[sa.Column, bool]] | None:
+        """Sort columns and their direction (True = descending), then the id, when keyset paging
+        works for this order: every sort column NOT NULL and one direction for all."""
+        t = self.table.c
+        keys = [(t[s["property"]], s.get("order") == "-") for s in sortby]
+        if any(column.nullable for column, _ in keys):
+            return None
+        if len({descending for _, descending in keys}) > 1:
+            return None
+        descending = keys[0][1] if keys else False
+        return [*keys, (t[self.id_field], descending)]
 
     def get(self, identifier: str, **kwargs: object) -> dict[str, Any]:
         """One feature by id; :class:`ProviderItemNotFoundError` (404) when there is none."""
@@ -149,10 +199,10 @@ class FeatureProvider(BaseProvider):
         except (ValueError, TypeError, NotImplementedError):
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}") from None
         with reader(self.data) as conn:
-            features = self._features(conn, [id_column == value], 0, 1, [], [], False)
-        if not features:
+            rows = self._features(conn, [id_column == value], 0, 1, [], [], False)
+        if not rows:
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
-        return features[0]
+        return rows[0][0]
 
     # -- SQL ------------------------------------------------------------------------------------
     def _where(
@@ -198,7 +248,8 @@ class FeatureProvider(BaseProvider):
         sortby: list[dict[str, str]],
         select_properties: list[str],
         skip_geometry: bool,
-    ) -> list[dict[str, Any]]:
+        keys: list[tuple[sa.Column, bool]] | None = None,  # type: ignore[type-arg]
+    ) -> list[tuple[dict[str, Any], list[Any]]]:
         t = self.table.c
         names = [n for n in self._fields if not select_properties or n in select_properties]
         properties = sa.func.json_build_object(*[x for n in names for x in (sa.literal(n), t[n])])
@@ -213,15 +264,19 @@ class FeatureProvider(BaseProvider):
             sa.literal("geometry"), geometry,
             sa.literal("properties"), properties,
         )  # fmt: skip
-        order = [
-            t[s["property"]].desc() if s.get("order") == "-" else t[s["property"]].asc()
-            for s in sortby
-        ] + [t[self.id_field].asc()]
+        if keys:
+            order = [column.desc() if descending else column.asc() for column, descending in keys]
+        else:
+            order = [
+                t[x["property"]].desc() if x.get("order") == "-" else t[x["property"]].asc()
+                for x in sortby
+            ] + [t[self.id_field].asc()]
+        key_columns = [column for column, _ in keys] if keys else []
         statement = (
-            sa.select(feature).select_from(self.table).where(*where).order_by(*order)
-            .offset(offset).limit(limit)
+            sa.select(feature, *key_columns).select_from(self.table).where(*where)
+            .order_by(*order).offset(offset).limit(limit)
         )  # fmt: skip
-        return [row[0] for row in conn.execute(statement)]
+        return [(row[0], list(row[1:])) for row in conn.execute(statement)]
 
 
 def _cast(column: sa.Column, name: str, raw: str) -> object:  # type: ignore[type-arg]
@@ -267,3 +322,64 @@ def _interval(text: str) -> tuple[dt.date | None, dt.date | None]:
         return one(start), one(end)
     instant = one(text)
     return instant, instant
+
+
+# -- keyset cursors -----------------------------------------------------------------------------
+def _has_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def _request_arg(name: str) -> str | None:
+    """A query parameter pygeoapi does not pass to providers (``cursor``)."""
+    if not _has_request():
+        return None
+    from flask import request
+
+    return request.args.get(name)
+
+
+def _signature(table: str, *query: object) -> str:
+    """What a cursor is valid for: the same table, filters and order."""
+    return hashlib.sha1(
+        orjson.dumps([table, *query], default=str, option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()[:16]
+
+
+def _encode_cursor(values: list[Any], signature: str) -> str:
+    raw = orjson.dumps({"k": values, "h": signature}, default=str)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(token: str, signature: str) -> list[Any]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        values, given = data["k"], data["h"]
+    except (ValueError, KeyError, TypeError):
+        raise ProviderInvalidQueryError(user_msg="cursor is not one this server made") from None
+    if given != signature or not isinstance(values, list):
+        raise ProviderInvalidQueryError(
+            user_msg="cursor belongs to another query: follow the next links as given"
+        )
+    return values
+
+
+def _after(keys: list[tuple[sa.Column, bool]], values: list[Any]) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
+    """Rows after ``values`` in the order of ``keys`` (one direction): a row comparison the
+    index can serve."""
+    if len(values) != len(keys):
+        raise ProviderInvalidQueryError(user_msg="cursor does not fit this sort order")
+    typed = [
+        _cast(column, column.name, str(v)) for (column, _), v in zip(keys, values, strict=True)
+    ]
+    left = sa.tuple_(*[column for column, _ in keys])
+    right = sa.tuple_(*[sa.literal(v, type_=c.type) for (c, _), v in zip(keys, typed, strict=True)])
+    return left < right if keys[0][1] else left > right
+
+
+def _next_href(items_url: str, cursor: str) -> str:
+    from flask import request
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "cursor")]
+    return f"{items_url}?{urlencode([*args, ('cursor', cursor)])}"
