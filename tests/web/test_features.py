@@ -151,3 +151,34 @@ def test_cursor_from_another_query_is_refused(client) -> None:  # type: ignore[n
         client.get("/ogc/collections/protected_areas/items?f=json&cursor=garbage").status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("code", [4326, 3857, 4756, 3405, 3406])
+def test_output_crs_uses_the_official_vn2000_parameters(client, code: int) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pyproj
+    import shapely
+    from shapely.geometry import shape
+
+    from vbis_geo.geodesy import to_wgs84
+
+    base = client.get("/ogc/collections/conservation_facilities/items?f=json&limit=50").json
+    uri = f"http://www.opengis.net/def/crs/EPSG/0/{code}"
+    response = client.get(
+        f"/ogc/collections/conservation_facilities/items?f=json&limit=50&crs={uri}"
+    )
+    assert response.status_code == 200, response.json
+    assert response.headers["Content-Crs"] == f"<{uri}>"
+    lonlat = shapely.get_coordinates([shape(f["geometry"]) for f in base["features"]])
+    got = shapely.get_coordinates([shape(f["geometry"]) for f in response.json["features"]])
+    crs = pyproj.CRS.from_epsg(code)
+    if code == 3857:
+        transformer = pyproj.Transformer.from_crs(4326, 3857, always_xy=True)
+        x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+    else:  # VN-2000 (and WGS 84 itself): the inverse of the official transformation
+        x, y = to_wgs84(crs).transform(lonlat[:, 0], lonlat[:, 1], direction="INVERSE")
+    expected = np.column_stack([x, y])
+    if code in (4326, 4756):  # latitude first, as these CRSs define their axes
+        expected = expected[:, ::-1]
+    tolerance = 1e-3 if crs.is_projected else 1e-8  # 1 mm, or about 1 mm in degrees
+    assert np.abs(got - expected).max() < tolerance

@@ -14,6 +14,7 @@ import yaml
 
 from vbis_geo import __version__
 from vbis_geo.catalog import Layer
+from vbis_geo.publish.crs import OUTPUT_CRS
 
 #: environment variables the configuration refers to, set by ``vbis_geo.web.ogc``
 CONFIG_VARIABLES = (
@@ -109,6 +110,8 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
         },
         "id_field": layer.id_field,
         "table": layer.table,
+        # output CRSs (CRS Part 2), written by vbis_geo.publish.crs
+        "crs": list(OUTPUT_CRS),
         # where next links point (keyset cursors): pygeoapi does not tell providers the URL
         "options": {"items_url": f"${{VBIS_OGC_URL}}/collections/{layer.id}/items"},
         "geom_field": layer.geometry_field,

@@ -33,12 +33,10 @@ from pygeoapi.provider.base import (
 from sqlalchemy.engine import Connection, Engine
 
 from vbis_geo.db.base import Base
+from vbis_geo.publish.crs import OutputCrs, output_crs
 
 #: numberMatched is given when there are fewer matches than this (a capped count)
 EXACT_COUNT_BELOW = 100_000
-#: GeoJSON coordinates at full precision (PostGIS prints the shortest text that reads back to
-#: the same double): another system harvesting us gets exactly what we store
-GEOJSON_DECIMALS = 15
 _JSON_TYPES = {
     sa.Integer: ("integer", None),
     sa.BigInteger: ("integer", None),
@@ -150,6 +148,7 @@ class FeatureProvider(BaseProvider):
             rows = self._features(
                 conn, page_where, offset, limit + 1, sortby,
                 select_properties or [], skip_geometry, keys=keyset,
+                crs=output_crs(crs_transform_spec),
             )  # fmt: skip
         more = len(rows) > limit
         rows = rows[:limit]
@@ -199,7 +198,8 @@ class FeatureProvider(BaseProvider):
         except (ValueError, TypeError, NotImplementedError):
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}") from None
         with reader(self.data) as conn:
-            rows = self._features(conn, [id_column == value], 0, 1, [], [], False)
+            crs = output_crs(kwargs.get("crs_transform_spec"))
+            rows = self._features(conn, [id_column == value], 0, 1, [], [], False, crs=crs)
         if not rows:
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
         return rows[0][0]
@@ -249,14 +249,16 @@ class FeatureProvider(BaseProvider):
         select_properties: list[str],
         skip_geometry: bool,
         keys: list[tuple[sa.Column, bool]] | None = None,  # type: ignore[type-arg]
+        crs: OutputCrs | None = None,
     ) -> list[tuple[dict[str, Any], list[Any]]]:
         t = self.table.c
+        crs = crs or output_crs(None)
         names = [n for n in self._fields if not select_properties or n in select_properties]
         properties = sa.func.json_build_object(*[x for n in names for x in (sa.literal(n), t[n])])
         geometry = (
             sa.null()
             if skip_geometry
-            else sa.cast(sa.func.ST_AsGeoJSON(t[self.geom_field], GEOJSON_DECIMALS), sa.JSON)
+            else sa.cast(sa.func.ST_AsGeoJSON(crs.sql(t[self.geom_field]), crs.decimals), sa.JSON)
         )
         feature = sa.func.json_build_object(
             sa.literal("type"), sa.literal("Feature"),
