@@ -182,3 +182,42 @@ def test_output_crs_uses_the_official_vn2000_parameters(client, code: int) -> No
         expected = expected[:, ::-1]
     tolerance = 1e-3 if crs.is_projected else 1e-8  # 1 mm, or about 1 mm in degrees
     assert np.abs(got - expected).max() < tolerance
+
+
+def test_bbox_crs_follows_the_projected_box_not_its_corners(client, engine) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pyproj
+    import shapely
+
+    from vbis_geo.geodesy import to_wgs84
+
+    # a 300 km box in VN-2000 / UTM 48N over northern Viet Nam, densified independently
+    x0, y0, x1, y1 = 450_000, 2_200_000, 750_000, 2_500_000
+    edge = np.linspace(0, 1, 200)
+    xs = np.concatenate(
+        [x0 + (x1 - x0) * edge, np.full(200, x1), x1 - (x1 - x0) * edge, np.full(200, x0)]
+    )
+    ys = np.concatenate(
+        [np.full(200, y0), y0 + (y1 - y0) * edge, np.full(200, y1), y1 - (y1 - y0) * edge]
+    )
+    lon, lat = to_wgs84(pyproj.CRS.from_epsg(3405)).transform(xs, ys)
+    area = shapely.Polygon(np.column_stack([lon, lat]))
+    with engine.connect() as conn:
+        expected = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM occurrences WHERE ST_Intersects(geom, ST_GeomFromText(:w, 4326))"
+            ),
+            {"w": area.wkt},
+        ).scalar_one()
+    uri = "http://www.opengis.net/def/crs/EPSG/0/3405"
+    body = client.get(
+        f"/ogc/collections/occurrences/items?f=json&limit=1&bbox={x0},{y0},{x1},{y1}&bbox-crs={uri}"
+    ).json
+    assert body["numberMatched"] == expected > 0
+    # EPSG:4326 boxes are latitude first
+    lonlat = client.get("/ogc/collections/occurrences/items?f=json&limit=1&bbox=105,20,106,21").json
+    latlon = client.get(
+        "/ogc/collections/occurrences/items?f=json&limit=1&bbox=20,105,21,106"
+        "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326"
+    ).json
+    assert lonlat["numberMatched"] == latlon["numberMatched"] > 0

@@ -64,3 +64,20 @@ def output_crs(spec: object) -> OutputCrs:
         return OUTPUT_CRS[CRS84]
     uri = str(getattr(spec, "target_crs_uri", ""))
     return OUTPUT_CRS.get(uri) or OUTPUT_CRS[_epsg(int(uri.rsplit("/", 1)[-1]))]
+
+
+def bbox_polygon(coords: list[float], crs: OutputCrs) -> sa.ColumnElement:  # type: ignore[type-arg]
+    """The area of a bbox given in ``crs`` (its own axis order), in EPSG:4326, as a polygon:
+    the box's edges densified before the transformation, so that a projected box keeps its
+    shape (pygeoapi transforms the two corners only, ~1 km off for a 200 km UTM box)."""
+    x0, y0, x1, y1 = coords[0], coords[1], coords[-3 if len(coords) == 6 else 2], coords[-1]
+    box = sa.func.ST_MakeEnvelope(x0, y0, x1, y1)
+    if crs.flip:
+        box = sa.func.ST_FlipCoordinates(box)
+    step = max(abs(x1 - x0), abs(y1 - y0)) / 64 or 1
+    box = sa.func.ST_Segmentize(box, step)
+    if crs.proj:
+        return sa.func.ST_Transform(box, crs.proj, 4326)
+    if crs.srid:
+        return sa.func.ST_Transform(sa.func.ST_SetSRID(box, crs.srid), 4326)
+    return sa.func.ST_SetSRID(box, 4326)

@@ -33,7 +33,7 @@ from pygeoapi.provider.base import (
 from sqlalchemy.engine import Connection, Engine
 
 from vbis_geo.db.base import Base
-from vbis_geo.publish.crs import OutputCrs, output_crs
+from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
 
 #: numberMatched is given when there are fewer matches than this (a capped count)
 EXACT_COUNT_BELOW = 100_000
@@ -213,6 +213,11 @@ class FeatureProvider(BaseProvider):
         if bbox:
             x0, y0, x1, y1 = (bbox[0], bbox[1], bbox[3], bbox[4]) if len(bbox) == 6 else bbox
             envelope = sa.func.ST_MakeEnvelope(x0, y0, x1, y1, 4326)
+            raw_crs = _request_arg("bbox-crs")
+            if raw_crs and raw_crs in OUTPUT_CRS and raw_crs != CRS84:
+                # redo pygeoapi's corner-only transformation on the box as given
+                raw = [float(v) for v in (_request_arg("bbox") or "").split(",")]
+                envelope = bbox_polygon(raw, OUTPUT_CRS[raw_crs])
             geom = t[self.geom_field]
             where += [geom.op("&&")(envelope), sa.func.ST_Intersects(geom, envelope)]
         if datetime_ and self.time_field:
