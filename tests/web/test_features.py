@@ -205,7 +205,8 @@ def test_bbox_crs_follows_the_projected_box_not_its_corners(client, engine) -> N
     with engine.connect() as conn:
         expected = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE ST_Intersects(geom, ST_GeomFromText(:w, 4326))"
+                "SELECT count(*) FROM occurrences "
+                "WHERE ST_Intersects(geom, ST_GeomFromText(:w, 4326))"
             ),
             {"w": area.wkt},
         ).scalar_one()
