@@ -222,3 +222,58 @@ def test_bbox_crs_follows_the_projected_box_not_its_corners(client, engine) -> N
         "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326"
     ).json
     assert lonlat["numberMatched"] == latlon["numberMatched"] > 0
+
+
+def test_cql2_filters(client, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        parks = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM protected_areas WHERE legal_category = 'national_park' "
+                "AND established_year > 2000"
+            )
+        ).scalar_one()
+        near = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM occurrences WHERE ST_Intersects(geom, "
+                "ST_MakeEnvelope(105.5, 20.2, 105.8, 20.5, 4326))"
+            )
+        ).scalar_one()
+    url = "/ogc/collections/protected_areas/items"
+    text = "legal_category = 'national_park' AND established_year > 2000"
+    for params in (
+        {"filter": text},
+        {"filter": text, "filter-lang": "cql2-text"},
+        {
+            "filter": '{"op": "and", "args": [{"op": "=", "args": [{"property": "legal_category"}, '
+            '"national_park"]}, {"op": ">", "args": [{"property": "established_year"}, '
+            "2000]}]}",
+            "filter-lang": "cql2-json",
+        },
+    ):
+        response = client.get(url, query_string={"f": "json", "limit": 1, **params})
+        assert response.status_code == 200, response.json
+        assert response.json["numberMatched"] == parks > 0
+    spatial = client.get(
+        "/ogc/collections/occurrences/items",
+        query_string={
+            "f": "json",
+            "limit": 1,
+            "filter": "S_INTERSECTS(geometry, POLYGON(("
+            "105.5 20.2, 105.8 20.2, 105.8 20.5, 105.5 20.5, 105.5 20.2)))",
+        },
+    )
+    assert spatial.status_code == 200 and spatial.json["numberMatched"] == near > 0
+    unknown = client.get(url, query_string={"f": "json", "filter": "nosuch = 1"})
+    assert unknown.status_code == 400 and "nosuch" in unknown.json["description"]
+    # SQL in a literal is a value, never SQL; a malformed filter is a 400
+    hostile = client.get(
+        url, query_string={"f": "json", "filter": "code = 'x'; DROP TABLE taxa; --'"}
+    )
+    assert hostile.status_code == 400
+    hostile = client.get(
+        url, query_string={"f": "json", "filter": "code = 'x; DROP TABLE taxa; --'"}
+    )
+    assert hostile.status_code == 200 and hostile.json["numberMatched"] == 0
+    assert client.get("/ogc/collections/taxa").status_code in (404, 400)  # not published
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM taxa")).scalar_one() > 0

@@ -33,6 +33,7 @@ from pygeoapi.provider.base import (
 from sqlalchemy.engine import Connection, Engine
 
 from vbis_geo.db.base import Base
+from vbis_geo.publish import cql
 from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
 
 #: numberMatched is given when there are fewer matches than this (a capped count)
@@ -124,13 +125,15 @@ class FeatureProvider(BaseProvider):
         **kwargs: object,
     ) -> dict[str, Any]:
         """A page of features as a GeoJSON FeatureCollection (dict)."""
-        if filterq is not None:
-            raise ProviderInvalidQueryError(user_msg="CQL2 filters are not supported yet")
         sortby = sortby or []
         where = self._where(bbox or [], datetime_, properties or [])
+        if filterq is not None:
+            columns = {c.name: c for c in self.table.columns}
+            columns["geometry"] = self.table.c[self.geom_field]
+            where.append(cql.to_sql(filterq, columns))
         keyset = self._keyset_columns(sortby)
         token = _request_arg("cursor")
-        signature = _signature(self.table.name, bbox, datetime_, properties, sortby)
+        signature = _signature(self.table.name, bbox, datetime_, properties, sortby, repr(filterq))
         after = _decode_cursor(token, signature) if token else None
         if after is not None and keyset is None:
             raise ProviderInvalidQueryError(user_msg="cursor does not fit this sort order")

@@ -61,6 +61,9 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     from pygeoapi import flask_app  # import reads the files named above
 
+    from vbis_geo.publish import cql
+
+    cql.install(app)
     app.register_blueprint(flask_app.BLUEPRINT, url_prefix="/ogc")
     _mounted_environment = env
 
