@@ -27,6 +27,9 @@ class Layer:
     geometry_field: str = "geom"
     time_field: str | None = None
     ingest: IngestRules | None = None
+    #: vector tiles: ``fields`` carried in tiles, ``zoom`` {min, max}, ``grid_until_zoom``
+    #: (points counted on a grid up to that zoom), ``max_features`` per tile
+    tiles: dict | None = None  # type: ignore[type-arg]
     source: Path | None = None
 
 
@@ -106,6 +109,7 @@ def load_layer(path: Path, *, spatial: bool = True) -> Layer:
         geometry_field=str(raw.get("geometry_field", "geom")),
         time_field=raw.get("time_field"),
         ingest=_ingest_rules(path, raw["ingest"]) if "ingest" in raw else None,
+        tiles=raw.get("tiles"),
         source=path,
     )
 

@@ -130,8 +130,30 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
                 "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
             }
         },
-        "providers": [provider],
+        "providers": [provider, *_tile_provider(layer, provider)],
     }
+
+
+def _tile_provider(layer: Layer, features: dict) -> list[dict]:  # type: ignore[type-arg]
+    """vbis-geo's MVT provider for ``layer`` (vbis_geo/publish/tiles.py), when it has tiles."""
+    if not layer.tiles:
+        return []
+    return [
+        {
+            "type": "tile",
+            "name": "vbis_geo.publish.tiles.TileProvider",
+            "data": features["data"],
+            "table": layer.table,
+            "id_field": layer.id_field,
+            "geom_field": layer.geometry_field,
+            "format": {"name": "mvt", "mimetype": "application/vnd.mapbox-vector-tile"},
+            "options": {
+                "layer": layer.id,
+                "schemes": ["WebMercatorQuad"],
+                **layer.tiles,
+            },
+        }
+    ]
 
 
 def dump_config(config: dict) -> str:  # type: ignore[type-arg]
