@@ -28,7 +28,7 @@ def test_gdal_oapif_driver_lists_every_layer(live_server):
     assert "ERROR" not in result.stderr, result.stderr
     # lines such as "1: admin_units (title: Đơn vị hành chính cấp tỉnh)"
     layers = dict(re.findall(r"^\d+: (\w+) \(title: ([^)]+)\)", result.stdout, re.MULTILINE))
-    assert set(layers) == set(SPATIAL_TABLES)
+    assert set(layers) == set(SPATIAL_TABLES) | {"datasets"}  # and the records catalogue
     assert layers["protected_areas"] == "Khu bảo tồn thiên nhiên"
 
 
@@ -59,7 +59,7 @@ def test_owslib_features_client(live_server):
 
     api = Features(f"{live_server}/ogc")
     collections = {c["id"] for c in api.collections()["collections"]}
-    assert collections == set(SPATIAL_TABLES)
+    assert collections == set(SPATIAL_TABLES) | {"datasets"}
     items = api.collection_items("protected_areas", limit=5)
     assert len(items["features"]) == 5
     assert {"code", "name_vi", "legal_category"} <= set(items["features"][0]["properties"])

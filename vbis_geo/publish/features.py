@@ -85,14 +85,20 @@ class FeatureProvider(BaseProvider):
         self.id_field = provider_def.get("id_field", "id")
         self.geom_field = provider_def.get("geom_field", "geom")
         self.time_field = provider_def.get("time_field")
+        #: the published properties: name -> SQL expression (a column, or derived)
+        self.columns = self._published()
         self._fields = self._describe()  # pygeoapi reads .fields without calling get_fields()
 
     # -- fields -------------------------------------------------------------------------------
+    def _published(self) -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
+        """Every column but the id and the geometry, under its own name."""
+        return {
+            c.name: c for c in self.table.columns if c.name not in (self.id_field, self.geom_field)
+        }
+
     def _describe(self) -> dict[str, dict[str, str]]:
         fields = {}
-        for column in self.table.columns:
-            if column.name in (self.id_field, self.geom_field):
-                continue
+        for name, column in self.columns.items():
             kind, fmt = "string", None
             for sql_type, (json_type, json_format) in _JSON_TYPES.items():
                 if isinstance(column.type, sql_type):
@@ -100,7 +106,7 @@ class FeatureProvider(BaseProvider):
                     break
             if isinstance(column.type, sa.ARRAY):
                 kind = "array"
-            fields[column.name] = {"type": kind} | ({"format": fmt} if fmt else {})
+            fields[name] = {"type": kind} | ({"format": fmt} if fmt else {})
         return fields
 
     def get_fields(self) -> dict[str, dict[str, str]]:
@@ -127,13 +133,18 @@ class FeatureProvider(BaseProvider):
         """A page of features as a GeoJSON FeatureCollection (dict)."""
         sortby = sortby or []
         where = self._where(bbox or [], datetime_, properties or [])
+        if q:
+            where.append(self._search(q))
         if filterq is not None:
-            columns = {c.name: c for c in self.table.columns}
-            columns["geometry"] = self.table.c[self.geom_field]
+            columns = dict(self.columns)
+            # pygeoapi renames "geometry" to the geometry column before we see the filter
+            columns["geometry"] = columns[self.geom_field] = self.table.c[self.geom_field]
             where.append(cql.to_sql(filterq, columns))
         keyset = self._keyset_columns(sortby)
         token = _request_arg("cursor")
-        signature = _signature(self.table.name, bbox, datetime_, properties, sortby, repr(filterq))
+        signature = _signature(
+            self.table.name, bbox, datetime_, properties, sortby, repr(filterq), q
+        )
         after = _decode_cursor(token, signature) if token else None
         if after is not None and keyset is None:
             raise ProviderInvalidQueryError(user_msg="cursor does not fit this sort order")
@@ -181,12 +192,15 @@ class FeatureProvider(BaseProvider):
         url = self.options.get("items_url") if self.options else None
         return str(url) if url else None
 
+    def _search(self, q: str) -> sa.ColumnElement[bool]:
+        raise ProviderInvalidQueryError(user_msg="q= is for the records catalogue (datasets)")
+
     def _keyset_columns(self, sortby: list[dict[str, str]]) -> list[tuple[sa.Column, bool]] | None:
         """Sort columns and their direction (True = descending), then the id, when keyset paging
         works for this order: every sort column NOT NULL and one direction for all."""
         t = self.table.c
-        keys = [(t[s["property"]], s.get("order") == "-") for s in sortby]
-        if any(column.nullable for column, _ in keys):
+        keys = [(self.columns[s["property"]], s.get("order") == "-") for s in sortby]
+        if any(getattr(column, "nullable", True) for column, _ in keys):
             return None
         if len({descending for _, descending in keys}) > 1:
             return None
@@ -233,7 +247,7 @@ class FeatureProvider(BaseProvider):
             if end is not None:
                 where.append(column <= end)
         for name, raw in properties:
-            column = t[name]
+            column = self.columns[name]
             if isinstance(column.type, sa.ARRAY):  # province_codes=VN-HN: rows that list it
                 where.append(column.contains(sa.cast([raw], column.type)))
             else:
@@ -262,7 +276,9 @@ class FeatureProvider(BaseProvider):
         t = self.table.c
         crs = crs or output_crs(None)
         names = [n for n in self._fields if not select_properties or n in select_properties]
-        properties = sa.func.json_build_object(*[x for n in names for x in (sa.literal(n), t[n])])
+        properties = sa.func.json_build_object(
+            *[x for n in names for x in (sa.literal(n), self.columns[n])]
+        )
         geometry = (
             sa.null()
             if skip_geometry
@@ -278,7 +294,9 @@ class FeatureProvider(BaseProvider):
             order = [column.desc() if descending else column.asc() for column, descending in keys]
         else:
             order = [
-                t[x["property"]].desc() if x.get("order") == "-" else t[x["property"]].asc()
+                self.columns[x["property"]].desc()
+                if x.get("order") == "-"
+                else self.columns[x["property"]].asc()
                 for x in sortby
             ] + [t[self.id_field].asc()]
         key_columns = [column for column, _ in keys] if keys else []
