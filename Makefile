@@ -53,6 +53,7 @@ db: venv
 ## data: the real province layers (when ../shared/data is present) and the generated demo data
 data: db
 	$(VBIS) admin-units load --if-present
+	$(VBIS) raster load landcover --if-present
 	$(VBIS) demo load
 
 serve: venv

@@ -28,6 +28,7 @@ from vbis_geo.settings import Settings
 STRICT = os.environ.get("VBIS_STRICT_TESTS") == "1"
 #: size of the demo dataset the test database holds (the real demo has 200,000)
 TEST_DEMO_OCCURRENCES = 20_000
+LANDCOVER = "vn-landcover-chetao-cgls100m/LandCover.tif"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -94,6 +95,7 @@ def test_settings(settings: Settings, server_url: URL, shared_data: Path) -> Ite
     from vbis_geo.demo.generate import DemoParameters
     from vbis_geo.demo.loader import load_demo
     from vbis_geo.ingest.admin_units import load_vietnam_provinces
+    from vbis_geo.ingest.rasters import load_raster
 
     url = create_database(server_url)
     # the live server of the real-client tests listens here; pygeoapi writes it into its links
@@ -105,6 +107,8 @@ def test_settings(settings: Settings, server_url: URL, shared_data: Path) -> Ite
         upgrade(engine)
         with engine.begin() as conn:
             load_vietnam_provinces(conn, shared_data)
+            # the land-cover COG the coverage collection serves (under the var directory)
+            load_raster(conn, test, "landcover", shared_data / LANDCOVER)
             load_demo(
                 conn, DemoParameters(n_occurrences=TEST_DEMO_OCCURRENCES), echo=lambda _: None
             )

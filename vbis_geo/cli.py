@@ -205,6 +205,43 @@ def admin_units_load(settings: Settings, data_dir: Path | None, if_present: bool
     )
 
 
+# -- rasters ------------------------------------------------------------------------------------
+@cli.group()
+def raster() -> None:
+    """Raster layers (layers/rasters/*.yml), published as OGC API Coverages."""
+
+
+@raster.command("load")
+@click.argument("raster_id")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--if-present", is_flag=True, help="do nothing (exit 0) when the file is missing")
+@click.pass_obj
+def raster_load(settings: Settings, raster_id: str, path: Path | None, if_present: bool) -> None:
+    """Store the raster at PATH (default: the layer's demo source in the shared data) as the
+    Cloud-Optimised GeoTIFF of RASTER_ID, with its datasets entry."""
+    from vbis_geo.db.engine import make_engine
+    from vbis_geo.ingest.rasters import load_raster, raster_layers
+    from vbis_geo.settings import PROJECT_DIR
+
+    if path is None:
+        layer = {r.id: r for r in raster_layers(PROJECT_DIR / "layers")}.get(raster_id)
+        if layer is None or not layer.demo_source:
+            raise click.BadParameter(f"give the file of {raster_id!r}", param_hint="PATH")
+        path = settings.shared_data_dir / layer.demo_source
+    if not path.exists():
+        if if_present:
+            click.echo(f"no raster at {path}: {raster_id} left as it is")
+            return
+        raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            target = load_raster(conn, settings, raster_id, path)
+    finally:
+        engine.dispose()
+    click.echo(f"{raster_id}: {path.name} stored as {target}")
+
+
 # -- ingest -----------------------------------------------------------------------------------
 @cli.command()
 @click.argument("layer")

@@ -23,7 +23,8 @@ def test_every_spatial_table_is_a_collection_with_features(client):
     response = client.get("/ogc/collections?f=json")
     assert response.status_code == 200
     ids = {c["id"] for c in response.get_json()["collections"]}
-    assert ids == SPATIAL_TABLES | {"datasets"}  # and the records catalogue
+    # and the records catalogue, and the land-cover coverage
+    assert ids == SPATIAL_TABLES | {"datasets", "landcover"}
     for table in sorted(SPATIAL_TABLES):
         items = client.get(f"/ogc/collections/{table}/items?f=json&limit=2")
         assert items.status_code == 200, table

@@ -25,10 +25,16 @@ def test_gdal_oapif_driver_lists_every_layer(live_server):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "ERROR" not in result.stderr, result.stderr
+    # GDAL 3.6 (Debian 12) reads every collection as features, even one we mark
+    # itemType: coverage, and its probe of the land-cover raster's /items is refused (400):
+    # the only error allowed
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    assert all("HTTP error code : 400" in e or "Invalid provider type" in e for e in errors)
+    assert len(errors) <= 2, result.stderr
     # lines such as "1: admin_units (title: Đơn vị hành chính cấp tỉnh)"
     layers = dict(re.findall(r"^\d+: (\w+) \(title: ([^)]+)\)", result.stdout, re.MULTILINE))
-    assert set(layers) == set(SPATIAL_TABLES) | {"datasets"}  # and the records catalogue
+    # the spatial tables, the records catalogue and the land-cover coverage
+    assert set(layers) == set(SPATIAL_TABLES) | {"datasets", "landcover"}
     assert layers["protected_areas"] == "Khu bảo tồn thiên nhiên"
 
 
@@ -59,7 +65,7 @@ def test_owslib_features_client(live_server):
 
     api = Features(f"{live_server}/ogc")
     collections = {c["id"] for c in api.collections()["collections"]}
-    assert collections == set(SPATIAL_TABLES) | {"datasets"}
+    assert collections == set(SPATIAL_TABLES) | {"datasets", "landcover"}
     items = api.collection_items("protected_areas", limit=5)
     assert len(items["features"]) == 5
     assert {"code", "name_vi", "legal_category"} <= set(items["features"][0]["properties"])

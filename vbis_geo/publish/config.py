@@ -15,11 +15,14 @@ import yaml
 
 from vbis_geo import __version__
 from vbis_geo.catalog import Layer
+from vbis_geo.ingest.rasters import RasterLayer, raster_layers
 from vbis_geo.publish.crs import OUTPUT_CRS
+from vbis_geo.settings import PROJECT_DIR
 
 #: environment variables the configuration refers to, set by ``vbis_geo.web.ogc``
 CONFIG_VARIABLES = (
     "VBIS_OGC_URL",
+    "VBIS_OGC_RASTER_DIR",
     "VBIS_OGC_DB_HOST",
     "VBIS_OGC_DB_PORT",
     "VBIS_OGC_DB_NAME",
@@ -50,8 +53,9 @@ def _data() -> dict:  # type: ignore[type-arg]
     return copy.deepcopy(_DATA)
 
 
-def render_config(layers: list[Layer]) -> dict:  # type: ignore[type-arg]
-    """Return the pygeoapi configuration (a dict) publishing ``layers``."""
+def render_config(layers: list[Layer], rasters: list[RasterLayer] | None = None) -> dict:  # type: ignore[type-arg]
+    """Return the pygeoapi configuration (a dict) publishing ``layers`` and ``rasters``."""
+    rasters = rasters if rasters is not None else raster_layers(PROJECT_DIR / "layers")
     return {
         "server": {
             "bind": {"host": "127.0.0.1", "port": 5000},
@@ -111,7 +115,36 @@ def render_config(layers: list[Layer]) -> dict:  # type: ignore[type-arg]
         "resources": {
             **{layer.id: _resource(layer) for layer in layers},
             "datasets": _catalogue(),
+            **{r.id: _coverage(r) for r in rasters},
         },
+    }
+
+
+def _coverage(layer: RasterLayer) -> dict:  # type: ignore[type-arg]
+    """A raster layer as OGC API Coverages through pygeoapi's rasterio provider; the file is
+    the COG ``vbis-geo raster load`` writes (a collection whose file is missing is left out
+    when pygeoapi is mounted, see vbis_geo.web.ogc)."""
+    return {
+        "type": "collection",
+        "title": {"vi-VN": layer.title["vi"], "en-US": layer.title["en"]},
+        "description": {"vi-VN": layer.description["vi"], "en-US": layer.description["en"]},
+        "keywords": {"vi-VN": layer.keywords["vi"], "en-US": layer.keywords["en"]},
+        "links": [],
+        "extents": {
+            "spatial": {
+                "bbox": VIETNAM_BBOX,
+                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+            }
+        },
+        "providers": [
+            {
+                "type": "coverage",
+                "name": "rasterio",
+                "data": f"${{VBIS_OGC_RASTER_DIR}}/{layer.id}.tif",
+                "options": {"DATA_ENCODING": "COMPRESSED_BASE64"},
+                "format": {"name": "GTiff", "mimetype": "application/x-geotiff"},
+            }
+        ],
     }
 
 

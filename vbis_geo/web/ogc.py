@@ -40,6 +40,7 @@ def ogc_environment(settings: Settings) -> dict[str, str]:
         "VBIS_OGC_DB_NAME": url.database or "",
         "VBIS_OGC_DB_USER": url.username or "",
         "VBIS_OGC_DB_PASSWORD": url.password or "",
+        "VBIS_OGC_RASTER_DIR": str(settings.var_dir / "rasters"),
     }
 
 
@@ -56,6 +57,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     if not cfg_path.exists():
         raise ConfigError(f"{cfg_path} is missing", hint="run `vbis-geo publish`")
     os.environ.update(env)
+    cfg_path = _without_missing_rasters(cfg_path, settings)
     os.environ["PYGEOAPI_CONFIG"] = str(cfg_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(ensure_openapi(settings, cfg_path))
 
@@ -64,8 +66,67 @@ def init_app(app: Flask, settings: Settings) -> None:
     from vbis_geo.publish import cql
 
     cql.install(app)
+    _mark_coverages(app, cfg_path)
     app.register_blueprint(flask_app.BLUEPRINT, url_prefix="/ogc")
     _mounted_environment = env
+
+
+def _mark_coverages(app: Flask, cfg_path: Path) -> None:
+    """Give coverage collections ``itemType: coverage`` in ``/ogc/collections``: pygeoapi leaves
+    it out, and clients that read a collection without one as features (GDAL's OAPIF driver,
+    hence QGIS) would ask a raster for items and fail."""
+    import orjson
+    from flask import Response, request
+
+    config = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    coverages = {
+        name
+        for name, resource in config.get("resources", {}).items()
+        if any(p.get("type") == "coverage" for p in resource.get("providers", []))
+    }
+    if not coverages:
+        return
+
+    @app.after_request
+    def _item_type(response: Response) -> Response:
+        if (
+            request.path.rstrip("/") == "/ogc/collections"
+            and response.status_code == 200
+            and response.mimetype == "application/json"
+        ):
+            body = orjson.loads(response.get_data())
+            for collection in body.get("collections", []):
+                if collection.get("id") in coverages and "itemType" not in collection:
+                    collection["itemType"] = "coverage"
+            response.set_data(orjson.dumps(body))
+        return response
+
+
+def _without_missing_rasters(cfg_path: Path, settings: Settings) -> Path:
+    """The configuration to serve: the checked-in one, less coverage collections whose COG
+    has not been loaded (``vbis-geo raster load``), which pygeoapi could not open."""
+    config = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    missing = [
+        name
+        for name, resource in config.get("resources", {}).items()
+        for provider in resource.get("providers", [])
+        if provider.get("type") == "coverage"
+        and not Path(
+            str(provider["data"]).replace(
+                "${VBIS_OGC_RASTER_DIR}", str(settings.var_dir / "rasters")
+            )
+        ).exists()
+    ]
+    if not missing:
+        return cfg_path
+    for name in missing:
+        del config["resources"][name]
+    out = settings.var_dir / "ogc" / "pygeoapi-config.served.yml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from vbis_geo.publish.config import dump_config
+
+    out.write_text(dump_config(config), encoding="utf-8")
+    return out
 
 
 def ensure_openapi(settings: Settings, cfg_path: Path) -> Path:
