@@ -89,14 +89,15 @@ def _mark_coverages(app: Flask, cfg_path: Path) -> None:
 
     @app.after_request
     def _item_type(response: Response) -> Response:
-        if (
-            request.path.rstrip("/") == "/ogc/collections"
-            and response.status_code == 200
-            and response.mimetype == "application/json"
-        ):
-            body = orjson.loads(response.get_data())
+        if request.path.rstrip("/") == "/ogc/collections" and response.status_code == 200:
+            try:  # JSON (pygeoapi sets its Content-Type after this hook); HTML is left alone
+                body = orjson.loads(response.get_data())
+            except orjson.JSONDecodeError:
+                return response
+            if not isinstance(body, dict):
+                return response
             for collection in body.get("collections", []):
-                if collection.get("id") in coverages and "itemType" not in collection:
+                if collection.get("id") in coverages and not collection.get("itemType"):
                     collection["itemType"] = "coverage"
             response.set_data(orjson.dumps(body))
         return response
