@@ -79,3 +79,33 @@ def test_tilejson(client) -> None:  # type: ignore[no-untyped-def]
         body["vector_layers"][0]["id"] == "occurrences"
         and "count" in body["vector_layers"][0]["fields"]
     )
+
+
+def test_tile_cache_sees_an_edit_at_once(client, engine) -> None:  # type: ignore[no-untyped-def]
+    def total() -> int:
+        layer = mapbox_vector_tile.decode(tile(client, "occurrences", 5, 14, 25).data)
+        return sum(f["properties"]["count"] for f in layer["occurrences"]["features"])
+
+    before = total()
+    with engine.connect() as conn:
+        cached = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM publish.tile_cache WHERE layer = 'occurrences' "
+                "AND z = 5 AND x = 25 AND y = 14"
+            )
+        ).scalar_one()
+    assert cached == 1 and total() == before  # the second answer came from the cache
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO occurrences (occurrence_id, taxon_id, basis_of_record, geom) "
+                "SELECT 'cache-test:1', taxon_id, basis_of_record, "
+                "ST_SetSRID(ST_MakePoint(105.8, 21.0), 4326) FROM occurrences LIMIT 1"
+            )
+        )
+    try:
+        assert total() == before + 1  # the insert bumped the layer's version: a fresh tile
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM occurrences WHERE occurrence_id = 'cache-test:1'"))
+    assert total() == before

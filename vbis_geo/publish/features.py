@@ -55,23 +55,34 @@ def _engine(url: str) -> Engine:
     return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
 
 
-@contextmanager
-def reader(data: dict[str, Any]) -> Iterator[Connection]:
-    """A read-only connection for one request: the one place reads go through (per-role
-    visibility and sensitive-data rules will be applied here)."""
-    url = sa.URL.create(
+def _url(data: dict[str, Any]) -> str:
+    return sa.URL.create(
         "postgresql+psycopg",
         username=str(data.get("user") or "") or None,
         password=str(data.get("password") or "") or None,
         host=str(data.get("host") or "127.0.0.1"),
         port=int(data.get("port") or 5432),
         database=str(data.get("dbname") or ""),
-    )
-    with _engine(url.render_as_string(hide_password=False)).connect() as conn:
+    ).render_as_string(hide_password=False)
+
+
+@contextmanager
+def reader(data: dict[str, Any]) -> Iterator[Connection]:
+    """A read-only connection for one request: the one place reads go through (per-role
+    visibility and sensitive-data rules will be applied here)."""
+    with _engine(_url(data)).connect() as conn:
         with conn.begin():
             conn.execute(sa.text("SET TRANSACTION READ ONLY"))
             conn.execute(sa.text("SET LOCAL statement_timeout = '30s'"))
             yield conn
+
+
+@contextmanager
+def cache_writer(data: dict[str, Any]) -> Iterator[Connection]:
+    """A short transaction that writes only to the ``publish`` schema's caches."""
+    with _engine(_url(data)).begin() as conn:
+        conn.execute(sa.text("SET LOCAL statement_timeout = '5s'"))
+        yield conn
 
 
 class FeatureProvider(BaseProvider):

@@ -24,7 +24,7 @@ from pygeoapi.provider.base_mvt import BaseMVTProvider
 from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdNotFoundError
 
 from vbis_geo.db.base import Base
-from vbis_geo.publish.features import reader
+from vbis_geo.publish.features import cache_writer, reader
 
 WEB_MERCATOR = "WebMercatorQuad"
 #: pixels of a tile side in MVT coordinates
@@ -33,6 +33,8 @@ EXTENT = 4096
 GRID = 64
 #: Web Mercator metres per tile at zoom 0
 WORLD_M = 40075016.685578488
+#: tiles up to this zoom are cached (deeper ones are cheap and many)
+CACHE_MAX_ZOOM = 12
 #: Vietnam with its islands, lon/lat (TileJSON bounds)
 BOUNDS = [102.14, 6.95, 117.0, 23.4]
 
@@ -96,9 +98,43 @@ class TileProvider(BaseMVTProvider):
             raise ProviderTileNotFoundError(user_msg=f"no tile {zi}/{yi}/{xi}")
         if not int(self.zoom.get("min", 0)) <= zi <= int(self.zoom.get("max", 22)):
             return b""
+        key = {"layer": self.layer, "tms": WEB_MERCATOR, "z": zi, "x": xi, "y": yi}
         with reader(self.data) as conn:
-            tile = conn.execute(self._statement(zi, xi, yi)).scalar()
-        return bytes(tile or b"")
+            # the table's version, bumped by a trigger on every change: a new version misses
+            # the cache, so an edit or a load shows at once
+            key["version"] = (
+                conn.execute(
+                    sa.text("SELECT version FROM publish.layer_state WHERE layer = :t"),
+                    {"t": self.table.name},
+                ).scalar()
+                or 0
+            )
+            cached = conn.execute(
+                sa.text(
+                    "SELECT tile FROM publish.tile_cache WHERE layer = :layer AND "
+                    "version = :version AND tms = :tms AND z = :z AND x = :x AND y = :y"
+                ),
+                key,
+            ).scalar()
+            if cached is not None:
+                return bytes(cached)
+            tile = bytes(conn.execute(self._statement(zi, xi, yi)).scalar() or b"")
+        if zi <= CACHE_MAX_ZOOM:
+            with cache_writer(self.data) as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO publish.tile_cache (layer, version, tms, z, x, y, tile) "
+                        "VALUES (:layer, :version, :tms, :z, :x, :y, :tile) ON CONFLICT DO NOTHING"
+                    ),
+                    {**key, "tile": tile},
+                )
+                conn.execute(
+                    sa.text(
+                        "DELETE FROM publish.tile_cache WHERE layer = :layer AND version < :version"
+                    ),
+                    key,
+                )
+        return tile
 
     def _statement(self, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
         t = self.table.c
