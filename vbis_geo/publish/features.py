@@ -152,7 +152,7 @@ class FeatureProvider(BaseProvider):
             columns["geometry"] = columns[self.geom_field] = self.table.c[self.geom_field]
             where.append(cql.to_sql(filterq, columns))
         keyset = self._keyset_columns(sortby)
-        token = _request_arg("cursor")
+        token = kwargs.get("cursor") or _request_arg("cursor")
         signature = _signature(
             self.table.name, bbox, datetime_, properties, sortby, repr(filterq), q
         )
