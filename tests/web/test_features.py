@@ -277,3 +277,21 @@ def test_cql2_filters(client, engine) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/ogc/collections/taxa").status_code in (404, 400)  # not published
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM taxa")).scalar_one() > 0
+
+
+def test_large_filtered_matches_are_not_counted(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import vbis_geo.publish.features as features
+
+    # every filtered query counts as "large" here (the planner's estimate is above -1)
+    monkeypatch.setattr(features, "ESTIMATE_ABOVE", -1)
+    body = items(client, "occurrences", bbox="102,8,110,24", limit=10).json
+    assert "numberMatched" not in body and body["numberReturned"] == 10
+    assert any(link["rel"] == "next" for link in body["links"])
+    # unfiltered counts stay exact (kept by triggers), filtered small ones too
+    assert "numberMatched" in items(client, "occurrences", limit=1).json
+    assert (
+        items(client, "occurrences", bbox="105.80,21.00,105.81,21.01", limit=1).json.get(
+            "numberMatched", 0
+        )
+        < 1000
+    )

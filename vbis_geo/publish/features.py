@@ -38,6 +38,8 @@ from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, out
 
 #: numberMatched is given when there are fewer matches than this (a capped count)
 EXACT_COUNT_BELOW = 100_000
+#: a filtered query the planner expects to match more rows than this is not counted
+ESTIMATE_ABOVE = 20_000
 _JSON_TYPES = {
     sa.Integer: ("integer", None),
     sa.BigInteger: ("integer", None),
@@ -266,6 +268,18 @@ class FeatureProvider(BaseProvider):
         return where
 
     def _count(self, conn: Connection, where: list[sa.ColumnElement[bool]]) -> int | None:
+        if not where:
+            # unfiltered: the exact count the table's triggers keep (migration 0004)
+            n = conn.execute(
+                sa.text("SELECT n_rows FROM publish.layer_state WHERE layer = :t"),
+                {"t": self.table.name},
+            ).scalar()
+            if n is not None:
+                return int(n)
+        matches = sa.select(sa.literal(1)).select_from(self.table).where(*where)
+        if _estimated_rows(conn, matches) > ESTIMATE_ABOVE:
+            # the planner expects many: counting them would cost more than the page
+            return None
         capped = (
             sa.select(sa.literal(1)).select_from(self.table).where(*where).limit(EXACT_COUNT_BELOW)
         )
@@ -316,6 +330,15 @@ class FeatureProvider(BaseProvider):
             .order_by(*order).offset(offset).limit(limit)
         )  # fmt: skip
         return [(row[0], list(row[1:])) for row in conn.execute(statement)]
+
+
+def _estimated_rows(conn: Connection, statement: sa.Select) -> float:  # type: ignore[type-arg]
+    """The planner's estimate of the rows ``statement`` returns (EXPLAIN, nothing run)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    if isinstance(plan, str):
+        plan = orjson.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _cast(column: sa.Column, name: str, raw: str) -> object:  # type: ignore[type-arg]
