@@ -36,8 +36,9 @@ from vbis_geo.db.base import Base
 from vbis_geo.publish import cql
 from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
 
-#: numberMatched is given when there are fewer matches than this (a capped count)
-EXACT_COUNT_BELOW = 100_000
+#: a filtered numberMatched is given when there are fewer matches than this (a capped count:
+#: counting stops there, so a page never pays for more)
+EXACT_COUNT_BELOW = 10_000
 #: a filtered query the planner expects to match more rows than this is not counted
 ESTIMATE_ABOVE = 20_000
 _JSON_TYPES = {
@@ -164,9 +165,12 @@ class FeatureProvider(BaseProvider):
         with reader(self.data) as conn:
             # numberMatched on the first page; pages reached by a cursor leave it out (pygeoapi
             # would read it against their offset, and deep pages stay cheap)
-            matched = self._count(conn, where) if after is None else None
             if resulttype == "hits":
-                return {"type": "FeatureCollection", "features": [], "numberMatched": matched or 0}
+                # asked for the count itself: an exact one, however many (statement timeout)
+                exact = sa.select(sa.func.count()).select_from(self.table).where(*where)
+                n = int(conn.execute(exact).scalar_one())
+                return {"type": "FeatureCollection", "features": [], "numberMatched": n}
+            matched = self._count(conn, where) if after is None else None
             page_where = where
             if after is not None and keyset is not None:
                 page_where = [*where, _after(keyset, after)]
