@@ -20,7 +20,6 @@ provinces) and GDAL's ogr2ogr.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import subprocess
@@ -30,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from scratch import scratch_database  # bench/scratch.py
 
-from vbis_geo.db.engine import make_engine
 from vbis_geo.db.migrate import upgrade
 from vbis_geo.demo.generate import DemoParameters, generate
 from vbis_geo.demo.loader import load_demo
@@ -59,15 +58,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     settings = Settings.from_env()
-    server = settings.database_url.set(database="postgres")
-    name = "vbis_bench_ingest"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name)
-    engine = make_engine(dataclasses.replace(settings, database_url=url))
-    try:
+    with scratch_database(settings, "vbis_bench_ingest") as (engine, url):
         upgrade(engine)
         with engine.begin() as conn:
             load_vietnam_provinces(conn, settings.shared_data_dir)
@@ -92,11 +83,6 @@ def main() -> None:
             print(f"  {label}: {medians[key]:.1f} s  (runs: {runs})")
         print(f"ours / floor:   {medians['ours'] / medians['floor']:.2f}x (target <= 2.5x)")
         print(f"ours / ogr2ogr: {medians['ours'] / medians['ogr2ogr']:.2f}x (target < 1)")
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def write_dwc_csv(path: Path, rows: int) -> None:

@@ -21,7 +21,6 @@ of this run yet (it needs its own server process); see the results file.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import time
@@ -30,8 +29,8 @@ from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch import scratch_database  # bench/scratch.py
 
-from vbis_geo.db.engine import make_engine
 from vbis_geo.db.migrate import upgrade
 from vbis_geo.demo.generate import DemoParameters
 from vbis_geo.demo.loader import load_demo
@@ -87,16 +86,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
     settings = Settings.from_env()
-    server = settings.database_url.set(database="postgres")
-    name = "vbis_bench_ogc"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name)
-    engine = make_engine(dataclasses.replace(settings, database_url=url))
-    lines: list[str] = []
-    try:
+    with scratch_database(settings, "vbis_bench_ogc") as (engine, url):
         upgrade(engine)
         with engine.begin() as conn:
             load_vietnam_provinces(conn, settings.shared_data_dir)
@@ -109,13 +99,7 @@ def main() -> None:
             "host": url.host, "port": url.port, "dbname": url.database,
             "user": url.username, "password": url.password or "", "search_path": ["public"],
         }  # fmt: skip
-        lines += bench_tiles(engine, data, args)
-        lines += bench_items(engine, data, args)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        lines = bench_tiles(engine, data, args) + bench_items(engine, data, args)
     RESULTS.parent.mkdir(exist_ok=True)
     header = [
         "# OGC providers: vbis-geo against stock pygeoapi and the raw-SQL floor",

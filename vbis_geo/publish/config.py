@@ -124,19 +124,11 @@ def _coverage(layer: RasterLayer) -> dict:  # type: ignore[type-arg]
     """A raster layer as OGC API Coverages through pygeoapi's rasterio provider; the file is
     the COG ``vbis-geo raster load`` writes (a collection whose file is missing is left out
     when pygeoapi is mounted, see vbis_geo.web.ogc)."""
-    return {
-        "type": "collection",
-        "title": {"vi-VN": layer.title["vi"], "en-US": layer.title["en"]},
-        "description": {"vi-VN": layer.description["vi"], "en-US": layer.description["en"]},
-        "keywords": {"vi-VN": layer.keywords["vi"], "en-US": layer.keywords["en"]},
-        "links": [],
-        "extents": {
-            "spatial": {
-                "bbox": VIETNAM_BBOX,
-                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-            }
-        },
-        "providers": [
+    return _collection(
+        layer.title,
+        layer.description,
+        layer.keywords,
+        [
             {
                 "type": "coverage",
                 "name": "rasterio",
@@ -145,27 +137,19 @@ def _coverage(layer: RasterLayer) -> dict:  # type: ignore[type-arg]
                 "format": {"name": "GTiff", "mimetype": "application/x-geotiff"},
             }
         ],
-    }
+    )
 
 
 def _catalogue() -> dict:  # type: ignore[type-arg]
     """The ``datasets`` table as an OGC API Records catalogue (vbis_geo/publish/records.py)."""
-    return {
-        "type": "collection",
-        "title": {"vi-VN": "Danh mục bộ dữ liệu", "en-US": "Dataset catalogue"},
-        "description": {
-            "vi-VN": "Siêu dữ liệu và nguồn gốc của mọi bộ dữ liệu đã nạp vào hệ thống.",
-            "en-US": "Metadata and lineage of every dataset loaded into the system.",
+    return _collection(
+        {"vi": "Danh mục bộ dữ liệu", "en": "Dataset catalogue"},
+        {
+            "vi": "Siêu dữ liệu và nguồn gốc của mọi bộ dữ liệu đã nạp vào hệ thống.",
+            "en": "Metadata and lineage of every dataset loaded into the system.",
         },
-        "keywords": {"vi-VN": ["siêu dữ liệu", "danh mục"], "en-US": ["metadata", "catalogue"]},
-        "links": [],
-        "extents": {
-            "spatial": {
-                "bbox": VIETNAM_BBOX,
-                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-            }
-        },
-        "providers": [
+        {"vi": ["siêu dữ liệu", "danh mục"], "en": ["metadata", "catalogue"]},
+        [
             {
                 "type": "record",
                 "name": "vbis_geo.publish.records.RecordProvider",
@@ -180,7 +164,7 @@ def _catalogue() -> dict:  # type: ignore[type-arg]
                 },
             }
         ],
-    }
+    )
 
 
 def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
@@ -199,11 +183,23 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
     }
     if layer.time_field:
         provider["time_field"] = layer.time_field
+    return _collection(
+        layer.title, layer.description, layer.keywords, [provider, *_tile_provider(layer)]
+    )
+
+
+def _collection(
+    title: dict[str, str],
+    description: dict[str, str],
+    keywords: dict[str, list[str]],
+    providers: list[dict],  # type: ignore[type-arg]
+) -> dict:  # type: ignore[type-arg]
+    """A pygeoapi collection: bilingual texts (vi/en), Vietnam's extent, ``providers``."""
     return {
         "type": "collection",
-        "title": {"vi-VN": layer.title["vi"], "en-US": layer.title["en"]},
-        "description": {"vi-VN": layer.description["vi"], "en-US": layer.description["en"]},
-        "keywords": {"vi-VN": layer.keywords["vi"], "en-US": layer.keywords["en"]},
+        "title": {"vi-VN": title["vi"], "en-US": title["en"]},
+        "description": {"vi-VN": description["vi"], "en-US": description["en"]},
+        "keywords": {"vi-VN": keywords["vi"], "en-US": keywords["en"]},
         "links": [],
         "extents": {
             "spatial": {
@@ -211,11 +207,11 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
                 "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
             }
         },
-        "providers": [provider, *_tile_provider(layer, provider)],
+        "providers": providers,
     }
 
 
-def _tile_provider(layer: Layer, features: dict) -> list[dict]:  # type: ignore[type-arg]
+def _tile_provider(layer: Layer) -> list[dict]:  # type: ignore[type-arg]
     """vbis-geo's MVT provider for ``layer`` (vbis_geo/publish/tiles.py), when it has tiles."""
     if not layer.tiles:
         return []
