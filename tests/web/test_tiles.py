@@ -109,3 +109,108 @@ def test_tile_cache_sees_an_edit_at_once(client, engine) -> None:  # type: ignor
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM occurrences WHERE occurrence_id = 'cache-test:1'"))
     assert total() == before
+
+
+def provider(test_settings, table: str, **options):  # type: ignore[no-untyped-def]
+    """Our tile provider on the test database, as pygeoapi builds it from the configuration."""
+    from vbis_geo.publish.tiles import TileProvider
+
+    url = test_settings.database_url
+    data = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
+    return TileProvider(
+        {
+            "name": "vbis_geo.publish.tiles.TileProvider",
+            "type": "tile",
+            "data": data,
+            "table": table,
+            "format": {"name": "mvt", "mimetype": MVT},
+            "options": {"layer": table, **options},
+        }
+    )
+
+
+def cells(tile_bytes: bytes, layer: str) -> dict[tuple[float, ...], int]:
+    decoded = mapbox_vector_tile.decode(tile_bytes).get(layer, {"features": []})
+    return {
+        tuple(f["geometry"]["coordinates"]): f["properties"]["count"] for f in decoded["features"]
+    }
+
+
+@pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "WorldCRS84Quad"])
+def test_stored_grid_is_the_grid_counted_from_the_table(test_settings, engine, tms_id) -> None:  # type: ignore[no-untyped-def]
+    from vbis_geo.publish.tiles import MATRIX_SETS
+
+    tms = MATRIX_SETS[tms_id]
+    occurrences = provider(test_settings, "occurrences", grid_until_zoom=9, zoom={"max": 18})
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT publish.rebuild_point_cells('occurrences')"))
+    lon, lat = 105.85, 21.03  # Hà Nội
+    with engine.connect() as conn:
+        for z in range(0, 10):
+            side = 180.0 / 2**z
+            if tms.srid == 4326:
+                x, y = int((lon + 180) // side), int((90 - lat) // side)
+            else:
+                x, y = int((lon + 180) / 360 * 2**z), int(2**z * 0.4366)  # row of 21° N
+            stored = conn.execute(occurrences.stored_grid(tms, z, x, y)).scalar()
+            counted = conn.execute(occurrences.counted_grid(tms, z, x, y)).scalar()
+            assert stored is not None, "the grid was rebuilt: it is not stale"
+            assert cells(bytes(stored), "occurrences") == cells(bytes(counted), "occurrences")
+            if z <= 4:  # the whole country is in one or two tiles: most records are counted
+                assert sum(cells(bytes(stored), "occurrences").values()) > 0
+
+
+def test_world_crs84_quad_tiles(client, engine) -> None:  # type: ignore[no-untyped-def]
+    listing = client.get("/ogc/collections/occurrences/tiles?f=json").json
+    assert {"WebMercatorQuad", "WorldCRS84Quad"} <= {
+        t["tileMatrixSetURI"].rsplit("/", 1)[1] for t in listing["tilesets"]
+    }
+    # zoom 3 of WorldCRS84Quad: tiles of 22.5 degrees; column 12, row 3 holds 101.25-123.75 E,
+    # 22.5-0 N (all of Viet Nam south of 22.5 N)
+    response = client.get("/ogc/collections/occurrences/tiles/WorldCRS84Quad/3/3/12?f=mvt")
+    assert response.status_code == 200
+    with engine.connect() as conn:
+        expected = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM occurrences WHERE ST_X(geom) >= 101.25 "
+                "AND ST_X(geom) < 123.75 AND ST_Y(geom) > 0 AND ST_Y(geom) <= 22.5"
+            )
+        ).scalar_one()
+    assert sum(cells(response.data, "occurrences").values()) == expected > 0
+    # a tile beyond the matrix (zoom 0 has 2 x 1 tiles) is not found
+    assert (
+        client.get("/ogc/collections/occurrences/tiles/WorldCRS84Quad/0/1/0?f=mvt").status_code
+        == 404
+    )
+    polygons = client.get("/ogc/collections/admin_units/tiles/WorldCRS84Quad/5/12/50?f=mvt")
+    features = mapbox_vector_tile.decode(polygons.data)["admin_units"]["features"]
+    assert features and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+    tilejson = client.get(
+        "/ogc/collections/admin_units/tiles/WorldCRS84Quad/metadata?f=tilejson"
+    ).json
+    assert tilejson["tiles"][0].endswith("/tiles/WorldCRS84Quad/{z}/{y}/{x}?f=mvt")
+
+
+@pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "WorldCRS84Quad"])
+def test_generalised_polygons_keep_every_feature_the_table_has(
+    test_settings, engine, tms_id
+) -> None:  # type: ignore[no-untyped-def]
+    """At each zoom band, a tile from the stored generalised polygons holds the same features
+    as the same tile simplified on the fly from the table."""
+    from vbis_geo.publish.tiles import MATRIX_SETS
+
+    tms = MATRIX_SETS[tms_id]
+    admin = provider(test_settings, "admin_units", fields=["code", "name_vi"])
+    with engine.connect() as conn:
+        for z, x, y in ((2, 3, 1), (5, 25, 14), (8, 203, 113), (11, 1627, 904)):
+            if tms.srid == 4326:  # the same place in WorldCRS84Quad
+                x, y = int((105.85 + 180) // (180 / 2**z)), int((90 - 21.03) // (180 / 2**z))
+            band = tms.band(z)
+            assert band is not None
+            stored = conn.execute(admin.generalised_features(tms, z, x, y, band)).scalar()
+            direct = conn.execute(admin.table_features(tms, z, x, y)).scalar()
+            ids = [
+                {f["id"] for f in mapbox_vector_tile.decode(bytes(t))["admin_units"]["features"]}
+                for t in (stored, direct)
+            ]
+            assert ids[0] and ids[0] == ids[1], (z, x, y)

@@ -1,21 +1,25 @@
-"""vbis-geo's OGC API Tiles provider (Mapbox Vector Tiles, WebMercatorQuad), for pygeoapi.
+"""vbis-geo's OGC API Tiles provider (Mapbox Vector Tiles), for pygeoapi.
 
 Why not the stock MVT-postgresql provider (PROVIDERS.md 2.3): it puts every row of a layer in
 every tile, with every column and no simplification; one z5 tile of a million points took
-seconds and 16 MB. Here, per layer:
+seconds and 16 MB. Here, per layer, in WebMercatorQuad and WorldCRS84Quad:
 
-* points (occurrences, facilities): up to ``grid_until_zoom``, the points are counted on a grid
-  of 64 x 64 cells per tile, and each tile carries one point per cell with ``count``; above it,
-  the points themselves, at most ``max_features`` per tile (then ``truncated`` is set);
-* polygons: simplified to the tile's pixel size (``ST_AsMVTGeom`` also clips them), with only
-  the layer's tile fields.
+* points (occurrences): up to ``grid_until_zoom``, counts on a grid of 64 x 64 cells per tile,
+  one point per cell (at the cell's centre, so no single record's position shows) with
+  ``count``; they are read from ``publish.point_cells``, the pyramid of counts that statement
+  triggers keep current (migration 0005). Above that zoom, the points themselves, at most
+  ``max_features`` per tile, ordered by id;
+* polygons: read up to zoom 12 from ``publish.generalised``, simplified to the pixel size of
+  the zoom band (kept current by triggers too), deeper from the table simplified on the fly;
+  clipped by ``ST_AsMVTGeom``, with only the layer's tile fields.
 
-Still to come (issue 4): WorldCRS84Quad, a cache invalidated on edits, precomputed grids for
-national-scale zoom-out speed, the per-role read gate.
+Tiles up to zoom 12 are cached in ``publish.tile_cache`` under the table's version, which every
+change bumps: an edit or a load shows at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,17 +30,126 @@ from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdN
 from vbis_geo.db.base import Base
 from vbis_geo.publish.features import cache_writer, reader
 
-WEB_MERCATOR = "WebMercatorQuad"
 #: pixels of a tile side in MVT coordinates
 EXTENT = 4096
 #: grid cells per tile side when points are counted
 GRID = 64
+#: the deepest zoom of the stored grid (migration 0005)
+GRID_MAX_ZOOM = 9
+#: zoom bands of the stored generalised polygons (migration 0005): zoom z reads the first >= z
+BANDS = (2, 4, 6, 8, 10, 12)
 #: Web Mercator metres per tile at zoom 0
 WORLD_M = 40075016.685578488
 #: tiles up to this zoom are cached (deeper ones are cheap and many)
 CACHE_MAX_ZOOM = 12
 #: Vietnam with its islands, lon/lat (TileJSON bounds)
 BOUNDS = [102.14, 6.95, 117.0, 23.4]
+#: latitude limit of Web Mercator
+MAX_LAT = 85.0511287798
+
+
+@dataclasses.dataclass(frozen=True)
+class TileMatrixSet:
+    """One of the two tile matrix sets of OGC 17-083r4 that vbis-geo serves."""
+
+    id: str
+    #: its number in ``publish.point_cells.tms``
+    code: int
+    srid: int
+    uri: str
+    crs: str
+    #: tiles across the matrix at zoom 0 (WorldCRS84Quad has 2 x 1)
+    width0: int
+
+    def envelope(self, z: int, x: int, y: int, margin: float = 0.0) -> Any:
+        """The tile's bounds in its CRS, widened by ``margin`` of its side on every side."""
+        if self.srid == 3857:
+            if margin:
+                return sa.func.ST_TileEnvelope(z, x, y, margin=margin)
+            return sa.func.ST_TileEnvelope(z, x, y)
+        side = 180.0 / 2**z
+        pad = side * margin
+        west, north = -180.0 + x * side, 90.0 - y * side
+        return sa.func.ST_MakeEnvelope(
+            west - pad, north - side - pad, west + side + pad, north + pad, 4326
+        )
+
+    def index_box(self, z: int, x: int, y: int, margin: float) -> Any:
+        """The widened tile as a lon/lat box, for the tables' GiST indexes."""
+        box = self.envelope(z, x, y, margin)
+        return sa.func.ST_Transform(box, 4326) if self.srid == 3857 else box
+
+    def mercator_box(self, z: int, x: int, y: int, margin: float) -> Any:
+        """The widened tile in Web Mercator, for ``publish.generalised``'s index."""
+        if self.srid == 3857:
+            return self.envelope(z, x, y, margin)
+        side = 180.0 / 2**z
+        pad = side * margin
+        west, north = -180.0 + x * side, 90.0 - y * side
+        clamp = lambda lat: max(-MAX_LAT, min(MAX_LAT, lat))  # noqa: E731
+        box = sa.func.ST_MakeEnvelope(
+            west - pad, clamp(north - side - pad), west + side + pad, clamp(north + pad), 4326
+        )
+        return sa.func.ST_Transform(box, 3857)
+
+    def project(self, geom: Any) -> Any:
+        """A lon/lat geometry in the matrix set's CRS."""
+        return sa.func.ST_Transform(geom, 3857) if self.srid == 3857 else geom
+
+    def contains(self, z: int, x: int, y: int) -> bool:
+        return 0 <= x < self.width0 * 2**z and 0 <= y < 2**z
+
+    def band(self, z: int) -> int | None:
+        """The generalised band for tiles of zoom ``z`` (a CRS84 tile's pixel is about half a
+        Web Mercator one of the same zoom), or None when the table itself is read."""
+        mercator_z = z if self.srid == 3857 else z + 1
+        return next((b for b in BANDS if b >= mercator_z), None)
+
+    def cell_keys(self, z: int, geom: Any) -> tuple[Any, Any]:
+        """The grid cell of a lon/lat point at zoom ``z``, as publish.point_cells numbers it."""
+        cells = GRID * 2**z
+        lon, lat = sa.func.ST_X(geom), sa.func.ST_Y(geom)
+        if self.srid == 3857:
+            lat = sa.func.greatest(-MAX_LAT, sa.func.least(MAX_LAT, lat))
+            rad = sa.func.radians(lat)
+            fy = (1 - sa.func.ln(sa.func.tan(rad) + 1 / sa.func.cos(rad)) / sa.func.pi()) / 2
+            fx = (lon + 180) / 360
+            width = cells
+        else:
+            fy = (90 - lat) / 180
+            fx = (lon + 180) / 360
+            width = 2 * cells
+        ix = sa.func.least(width - 1, sa.func.greatest(0, sa.func.floor(fx * width)))
+        iy = sa.func.least(cells - 1, sa.func.greatest(0, sa.func.floor(fy * cells)))
+        return sa.cast(ix, sa.Integer), sa.cast(iy, sa.Integer)
+
+
+WEB_MERCATOR = TileMatrixSet(
+    "WebMercatorQuad",
+    0,
+    3857,
+    "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+    "http://www.opengis.net/def/crs/EPSG/0/3857",
+    1,
+)
+WORLD_CRS84 = TileMatrixSet(
+    "WorldCRS84Quad",
+    1,
+    4326,
+    "http://www.opengis.net/def/tilematrixset/OGC/1.0/WorldCRS84Quad",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    2,
+)
+MATRIX_SETS = {tms.id: tms for tms in (WEB_MERCATOR, WORLD_CRS84)}
+
+# the publish schema's derived tables (migrations 0003-0005)
+LAYER_STATE = sa.table("layer_state", sa.column("layer"), sa.column("grid_stale"), schema="publish")
+POINT_CELLS = sa.table(
+    "point_cells", *map(sa.column, ("layer", "tms", "z", "ix", "iy", "n")), schema="publish"
+)
+GENERALISED = sa.table(
+    "generalised", *map(sa.column, ("layer", "id", "band", "geom")), schema="publish"
+)
 
 
 class TileProvider(BaseMVTProvider):
@@ -55,6 +168,7 @@ class TileProvider(BaseMVTProvider):
         self.zoom = options.get("zoom", {"min": 0, "max": 22})
         self.grid_until_zoom = int(options.get("grid_until_zoom", -1))
         self.max_features = int(options.get("max_features", 20000))
+        self.points = self.table.c[self.geom_field].type.geometry_type == "POINT"  # type: ignore[attr-defined]
         self._service_url = ""
 
     def get_layer(self) -> str:
@@ -66,7 +180,7 @@ class TileProvider(BaseMVTProvider):
     def get_tiling_schemes(self) -> list[Any]:
         from pygeoapi.models.provider.base import TileMatrixSetEnum
 
-        return [TileMatrixSetEnum.WEBMERCATORQUAD.value]
+        return [TileMatrixSetEnum.WEBMERCATORQUAD.value, TileMatrixSetEnum.WORLDCRS84QUAD.value]
 
     def get_tiles_service(
         self,
@@ -88,17 +202,18 @@ class TileProvider(BaseMVTProvider):
         format_: str | None = None,
     ) -> bytes:
         """The MVT of tile z/y/x (an empty tile outside the layer's zooms)."""
-        if tileset != WEB_MERCATOR:
+        tms = MATRIX_SETS.get(tileset or "")
+        if tms is None:
             raise ProviderTilesetIdNotFoundError(user_msg=f"no tile matrix set {tileset!r}")
         try:
             zi, yi, xi = int(z), int(y), int(x)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ProviderTileNotFoundError(user_msg="tile indexes are whole numbers") from None
-        if not (0 <= zi <= 24 and 0 <= xi < 2**zi and 0 <= yi < 2**zi):
-            raise ProviderTileNotFoundError(user_msg=f"no tile {zi}/{yi}/{xi}")
+        if not (0 <= zi <= 24 and tms.contains(zi, xi, yi)):
+            raise ProviderTileNotFoundError(user_msg=f"no tile {zi}/{yi}/{xi} in {tms.id}")
         if not int(self.zoom.get("min", 0)) <= zi <= int(self.zoom.get("max", 22)):
             return b""
-        key = {"layer": self.layer, "tms": WEB_MERCATOR, "z": zi, "x": xi, "y": yi}
+        key = {"layer": self.layer, "tms": tms.id, "z": zi, "x": xi, "y": yi}
         with reader(self.data) as conn:
             # the table's version, bumped by a trigger on every change: a new version misses
             # the cache, so an edit or a load shows at once
@@ -118,7 +233,9 @@ class TileProvider(BaseMVTProvider):
             ).scalar()
             if cached is not None:
                 return bytes(cached)
-            tile = bytes(conn.execute(self._statement(zi, xi, yi)).scalar() or b"")
+            tile = self._render(conn, tms, zi, xi, yi)
+        if tile is None:  # the stored grid is stale: recount it once, then read it
+            tile = self._render_after_rebuild(tms, zi, xi, yi)
         if zi <= CACHE_MAX_ZOOM:
             with cache_writer(self.data) as conn:
                 conn.execute(
@@ -136,64 +253,170 @@ class TileProvider(BaseMVTProvider):
                 )
         return tile
 
-    def _statement(self, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        t = self.table.c
-        envelope = sa.func.ST_TileEnvelope(z, x, y)
-        margin = sa.func.ST_TileEnvelope(z, x, y, margin=64 / EXTENT)
-        geom = t[self.geom_field]
-        in_tile = geom.op("&&")(sa.func.ST_Transform(margin, 4326))
-        mercator = sa.func.ST_Transform(geom, 3857)
-        if self.table.c[self.geom_field].type.geometry_type == "POINT":  # type: ignore[attr-defined]
-            if z <= self.grid_until_zoom:
-                return self._grid(z, envelope, in_tile, mercator)
-            rows = (
-                sa.select(
-                    sa.func.ST_AsMVTGeom(mercator, envelope, EXTENT, 64, True).label("geom"),
-                    t[self.id_field].label("id"),
-                    *[t[f] for f in self.fields],
-                )
-                .where(in_tile)
-                .order_by(t[self.id_field])
-                .limit(self.max_features)
-                .subquery("rows")
-            )
-        else:
-            pixel_m = WORLD_M / (2**z) / EXTENT
-            simplified = sa.func.ST_SimplifyPreserveTopology(mercator, pixel_m)
-            rows = (
-                sa.select(
-                    sa.func.ST_AsMVTGeom(simplified, envelope, EXTENT, 64, True).label("geom"),
-                    t[self.id_field].label("id"),
-                    *[t[f] for f in self.fields],
-                )
-                .where(in_tile)
-                .subquery("rows")
-            )
-        return sa.select(
-            sa.func.ST_AsMVT(sa.literal_column("rows"), self.layer, EXTENT, "geom", "id")
-        ).select_from(sa.select(rows).where(rows.c.geom.isnot(None)).subquery("rows"))
+    # -- rendering -------------------------------------------------------------------------------
+    def statement(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """The one SQL statement that makes tile z/x/y: it returns the MVT (NULL when it would
+        be read from a stale stored grid)."""
+        if self.points and z <= self.grid_until_zoom:
+            if z <= GRID_MAX_ZOOM:
+                return self.stored_grid(tms, z, x, y)
+            return self.counted_grid(tms, z, x, y)
+        if self.points:
+            return self.point_features(tms, z, x, y)
+        if (band := tms.band(z)) is not None:
+            return self.generalised_features(tms, z, x, y, band)
+        return self.table_features(tms, z, x, y)
 
-    def _grid(self, z: int, envelope: Any, in_tile: Any, mercator: Any) -> sa.Select:  # type: ignore[type-arg]
-        cell_m = WORLD_M / (2**z) / GRID
-        cells = (
-            sa.select(
-                sa.func.count().label("count"),
-                sa.func.ST_Centroid(sa.func.ST_Collect(mercator)).label("centre"),
-            )
-            .where(in_tile, sa.func.ST_Intersects(mercator, envelope))
-            .group_by(
-                sa.func.floor(sa.func.ST_X(mercator) / cell_m),
-                sa.func.floor(sa.func.ST_Y(mercator) / cell_m),
+    def _render(
+        self, conn: sa.Connection, tms: TileMatrixSet, z: int, x: int, y: int
+    ) -> bytes | None:
+        """The tile, or None when it would come from a stale stored grid."""
+        tile = conn.execute(self.statement(tms, z, x, y)).scalar()
+        return None if tile is None else bytes(tile)
+
+    def _render_after_rebuild(self, tms: TileMatrixSet, z: int, x: int, y: int) -> bytes:
+        """Rebuild the stale grid unless another request is at it (then count this tile)."""
+        with cache_writer(self.data) as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = '10min'"))
+            locked = conn.execute(
+                sa.text("SELECT pg_try_advisory_xact_lock(hashtext('publish.point_cells:' || :l))"),
+                {"l": self.table.name},
+            ).scalar()
+            if (
+                locked
+                and conn.execute(
+                    sa.text("SELECT grid_stale FROM publish.layer_state WHERE layer = :l"),
+                    {"l": self.table.name},
+                ).scalar()
+            ):
+                conn.execute(
+                    sa.text("SELECT publish.rebuild_point_cells(:l)"), {"l": self.table.name}
+                )
+        with reader(self.data) as conn:
+            tile = conn.execute(self.stored_grid(tms, z, x, y)).scalar()
+            if tile is None:
+                tile = conn.execute(self.counted_grid(tms, z, x, y)).scalar()
+            return bytes(tile or b"")
+
+    def _mvt(self, rows: Any, id_column: str | None = "id") -> sa.Select:  # type: ignore[type-arg]
+        """ST_AsMVT over the rows whose clipped geometry is not empty."""
+        args = [sa.literal_column("rows"), self.layer, EXTENT, "geom"]
+        if id_column:
+            args.append(id_column)
+        return sa.select(sa.func.ST_AsMVT(*args)).select_from(
+            sa.select(rows).where(rows.c.geom.isnot(None)).subquery("rows")
+        )
+
+    def stored_grid(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """The tile from ``publish.point_cells``, or NULL if they are stale (one snapshot)."""
+        cells = POINT_CELLS
+        x0, y0 = x * GRID, y * GRID
+        in_tile = (
+            sa.select(cells.c.ix, cells.c.iy, cells.c.n)
+            .where(
+                cells.c.layer == self.table.name,
+                cells.c.tms == tms.code,
+                cells.c.z == z,
+                cells.c.ix.between(x0, x0 + GRID - 1),
+                cells.c.iy.between(y0, y0 + GRID - 1),
             )
             .subquery("cells")
         )
+        state = LAYER_STATE
+        tile = self._grid_tile(in_tile, x, y).scalar_subquery()
+        return sa.select(sa.case((state.c.grid_stale, None), else_=tile)).where(
+            state.c.layer == self.table.name
+        )
+
+    def counted_grid(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """The same grid counted from the table (zooms beyond the stored ones, or a stale grid
+        another request is rebuilding)."""
+        geom = self.table.c[self.geom_field]
+        ix, iy = tms.cell_keys(z, geom)
+        x0, y0 = x * GRID, y * GRID
+        keys = (
+            sa.select(ix.label("ix"), iy.label("iy"))
+            .where(geom.op("&&")(tms.index_box(z, x, y, 0.0)))
+            .subquery("keys")
+        )
+        cells = (
+            sa.select(keys.c.ix, keys.c.iy, sa.func.count().label("n"))
+            .where(keys.c.ix.between(x0, x0 + GRID - 1), keys.c.iy.between(y0, y0 + GRID - 1))
+            .group_by(keys.c.ix, keys.c.iy)
+            .subquery("cells")
+        )
+        return self._grid_tile(cells, x, y)
+
+    def _grid_tile(self, cells: Any, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """The MVT of grid cells (ix, iy, n) of tile x/y: a point at each cell's centre."""
+        x0, y0 = x * GRID, y * GRID
+        pixel = EXTENT // GRID
         rows = sa.select(
-            sa.func.ST_AsMVTGeom(cells.c.centre, envelope, EXTENT, 0, True).label("geom"),
-            cells.c.count,
+            sa.func.ST_Point(
+                (cells.c.ix - x0 + 0.5) * pixel, (cells.c.iy - y0 + 0.5) * pixel
+            ).label("geom"),
+            cells.c.n.label("count"),
         ).subquery("rows")
-        return sa.select(
-            sa.func.ST_AsMVT(sa.literal_column("rows"), self.layer, EXTENT, "geom")
-        ).select_from(sa.select(rows).where(rows.c.geom.isnot(None)).subquery("rows"))
+        return self._mvt(rows, None)
+
+    def point_features(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        t = self.table.c
+        geom = t[self.geom_field]
+        rows = (
+            sa.select(
+                sa.func.ST_AsMVTGeom(
+                    tms.project(geom), tms.envelope(z, x, y), EXTENT, 64, True
+                ).label("geom"),
+                t[self.id_field].label("id"),
+                *[t[f] for f in self.fields],
+            )
+            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
+            .order_by(t[self.id_field])
+            .limit(self.max_features)
+            .subquery("rows")
+        )
+        return self._mvt(rows)
+
+    def generalised_features(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, band: int
+    ) -> sa.Select:
+        t = self.table.c
+        g = GENERALISED
+        geom = g.c.geom if tms.srid == 3857 else sa.func.ST_Transform(g.c.geom, 4326)
+        rows = (
+            sa.select(
+                sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
+                t[self.id_field].label("id"),
+                *[t[f] for f in self.fields],
+            )
+            .select_from(g.join(self.table, t[self.id_field] == g.c.id))
+            .where(
+                g.c.layer == self.table.name,
+                g.c.band == band,
+                g.c.geom.op("&&")(tms.mercator_box(z, x, y, 64 / EXTENT)),
+            )
+            .subquery("rows")
+        )
+        return self._mvt(rows)
+
+    def table_features(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """Polygons beyond the stored bands, simplified to the tile's pixel on the fly."""
+        t = self.table.c
+        geom = t[self.geom_field]
+        pixel = (WORLD_M if tms.srid == 3857 else 180.0) / 2**z / EXTENT
+        simplified = sa.func.ST_SimplifyPreserveTopology(tms.project(geom), pixel)
+        rows = (
+            sa.select(
+                sa.func.ST_AsMVTGeom(simplified, tms.envelope(z, x, y), EXTENT, 64, True).label(
+                    "geom"
+                ),
+                t[self.id_field].label("id"),
+                *[t[f] for f in self.fields],
+            )
+            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
+            .subquery("rows")
+        )
+        return self._mvt(rows)
 
     # -- metadata -------------------------------------------------------------------------------
     def get_metadata(
@@ -209,11 +432,10 @@ class TileProvider(BaseMVTProvider):
         **kwargs: Any,
     ) -> dict[str, Any]:
         fmt = (metadata_format or "json").lower()
-        if tileset != WEB_MERCATOR:
+        tms = MATRIX_SETS.get(tileset or "")
+        if tms is None:
             raise ProviderTilesetIdNotFoundError(user_msg=f"no tile matrix set {tileset!r}")
-        tiles_url = (
-            f"{server_url}/collections/{dataset}/tiles/{WEB_MERCATOR}/{{z}}/{{y}}/{{x}}?f=mvt"
-        )
+        tiles_url = f"{server_url}/collections/{dataset}/tiles/{tms.id}/{{z}}/{{y}}/{{x}}?f=mvt"
         if fmt == "tilejson":
             return {
                 "tilejson": "3.0.0",
@@ -239,14 +461,14 @@ class TileProvider(BaseMVTProvider):
                 "title": title or dataset,
                 "description": description or "",
                 "dataType": "vector",
-                "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-                "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+                "crs": tms.crs,
+                "tileMatrixSetURI": tms.uri,
                 "links": [
                     {
                         "rel": "item",
                         "type": self.mimetype,
                         "templated": True,
-                        "href": f"{server_url}/collections/{dataset}/tiles/{WEB_MERCATOR}"
+                        "href": f"{server_url}/collections/{dataset}/tiles/{tms.id}"
                         "/{tileMatrix}/{tileRow}/{tileCol}?f=mvt",
                     },
                 ],
