@@ -10,11 +10,14 @@ VBIS       := $(BIN)/vbis-geo
 HOST       ?= 127.0.0.1
 PORT       ?= 5000
 # Debian packages the project needs on the machine (installed by `make system` when root)
-# (cgi-mapserver: a real WFS server the tests harvest from on loopback)
+# (cgi-mapserver: a real WFS server the tests harvest from on loopback;
+#  python3-qgis: PyQGIS + its data providers for the system Python, the QGIS client tests;
+#  and, unless the machine has npm already, nodejs + npm: MapLibre GL JS, served by the portal,
+#  and MapLibre's style validator)
 DEB_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 \
-                postgresql-contrib gdal-bin cgi-mapserver
+                postgresql-contrib gdal-bin cgi-mapserver python3-qgis
 
-.PHONY: demo test setup system venv db data serve stop lint publish clean clean-db
+.PHONY: demo test setup system venv npm db data serve stop lint publish clean clean-db
 
 ## demo: install, start the database, migrate, load the demo data, serve on http://$(HOST):$(PORT)
 demo: setup data
@@ -24,7 +27,7 @@ demo: setup data
 test: setup
 	VBIS_STRICT_TESTS=1 $(BIN)/pytest
 
-setup: system venv db
+setup: system venv npm db
 
 ## system: Debian packages (PostgreSQL + PostGIS server, GDAL tools, python3-venv if needed)
 system:
@@ -32,6 +35,7 @@ system:
 	missing=""; \
 	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing -- run 'sudo make system'" >&2; exit 1; fi; \
 	echo "installing Debian packages:$$missing"; \
@@ -43,6 +47,13 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+## npm: the browser libraries the app serves itself (vbis_geo/web/static, versions locked)
+STATIC := vbis_geo/web/static
+npm: $(STATIC)/node_modules/.installed
+$(STATIC)/node_modules/.installed: $(STATIC)/package.json $(STATIC)/package-lock.json
+	npm ci --prefix $(STATIC) --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## db: start the embedded cluster (unless VBIS_DATABASE_URL is set) and migrate to head

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -30,6 +30,13 @@ class Layer:
     #: vector tiles: ``fields`` carried in tiles, ``zoom`` {min, max}, ``grid_until_zoom``
     #: (points counted on a grid up to that zoom), ``max_features`` per tile
     tiles: dict | None = None  # type: ignore[type-arg]
+    #: field -> {language: title}: the layer's own titles over the common ones
+    #: (``layers/common/field_titles.yml``)
+    field_titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: default order of items: field names, ``-`` in front for descending
+    sort: tuple[str, ...] = ()
+    #: how maps draw the layer (see ``vbis_geo/publish/styles.py``)
+    style: dict | None = None  # type: ignore[type-arg]
     source: Path | None = None
 
 
@@ -55,7 +62,8 @@ def load_layers(layers_dir: Path) -> list[Layer]:
 
     Raises :class:`InvalidInput` naming the file and the key when a definition is malformed.
     """
-    layers = [load_layer(path) for path in sorted(layers_dir.glob("*.yml"))]
+    common = _common_titles(layers_dir / "common" / "field_titles.yml")
+    layers = [load_layer(path, common_titles=common) for path in sorted(layers_dir.glob("*.yml"))]
     seen: dict[str, Path | None] = {}
     for layer in layers:
         if layer.id in seen:
@@ -71,8 +79,11 @@ def load_tables(tables_dir: Path) -> list[Layer]:
     return [load_layer(path, spatial=False) for path in sorted(tables_dir.glob("*.yml"))]
 
 
-def load_layer(path: Path, *, spatial: bool = True) -> Layer:
-    """Read one layer definition file."""
+def load_layer(
+    path: Path, *, spatial: bool = True, common_titles: dict[str, dict[str, str]] | None = None
+) -> Layer:
+    """Read one layer definition file (``common_titles``: the titles of fields many layers
+    share, which the layer's ``fields`` override)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -110,8 +121,56 @@ def load_layer(path: Path, *, spatial: bool = True) -> Layer:
         time_field=raw.get("time_field"),
         ingest=_ingest_rules(path, raw["ingest"]) if "ingest" in raw else None,
         tiles=raw.get("tiles"),
+        field_titles={
+            **(common_titles or {}),
+            **{
+                str(name): _bilingual(path, f"fields.{name}", titles)
+                for name, titles in (raw.get("fields") or {}).items()
+            },
+        },
+        sort=_names(path, "sort", raw.get("sort")),
+        style=_style(path, raw.get("style")),
         source=path,
     )
+
+
+def _common_titles(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}: expected a mapping of field -> {{vi: title, en: title}}")
+    return {str(name): _bilingual(path, str(name), titles) for name, titles in raw.items()}
+
+
+def _names(path: Path, key: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(f"{path}: {key!r} must be a field name or a list of them")
+    return tuple(value)
+
+
+#: what a ``style`` section may hold
+STYLE_KEYS = {"kind", "colour", "outline", "opacity", "by", "colours", "radius"}
+STYLE_KINDS = ("fill", "circle", "grid")
+
+
+def _style(path: Path, value: object) -> dict | None:  # type: ignore[type-arg]
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("kind") not in STYLE_KINDS:
+        raise InvalidInput(f"{path}: 'style' must be a mapping with kind one of {STYLE_KINDS}")
+    unknown = set(value) - STYLE_KEYS
+    if unknown:
+        raise InvalidInput(
+            f"{path}: style keys {sorted(unknown)} are not among {sorted(STYLE_KEYS)}"
+        )
+    if "by" in value and not isinstance(value.get("colours"), dict):
+        raise InvalidInput(f"{path}: style.by needs style.colours (value -> colour)")
+    return value
 
 
 def _bilingual(path: Path, key: str, value: object) -> dict:  # type: ignore[type-arg]

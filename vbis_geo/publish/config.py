@@ -23,6 +23,7 @@ from vbis_geo.settings import PROJECT_DIR
 CONFIG_VARIABLES = (
     "VBIS_OGC_URL",
     "VBIS_OGC_RASTER_DIR",
+    "VBIS_OGC_LOCALE_DIR",
     "VBIS_OGC_DB_HOST",
     "VBIS_OGC_DB_PORT",
     "VBIS_OGC_DB_NAME",
@@ -63,7 +64,12 @@ def render_config(layers: list[Layer], rasters: list[RasterLayer] | None = None)
             "mimetype": "application/json; charset=UTF-8",
             "encoding": "utf-8",
             "gzip": False,
+            # the first is the default: pages are Vietnamese unless ?lang= or Accept-Language
+            # asks for English
             "languages": ["vi-VN", "en-US"],
+            # the translations of pygeoapi's HTML templates (ogc_config/locale/), compiled
+            # there by vbis_geo.web.ogc (see vbis_geo/publish/locale.py)
+            "locale_dir": "${VBIS_OGC_LOCALE_DIR}",
             "cors": True,
             "pretty_print": False,
             "limits": {"default_items": 10, "max_items": 10000},
@@ -177,15 +183,30 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
         "table": layer.table,
         # output CRSs (CRS Part 2), written by vbis_geo.publish.crs
         "crs": list(OUTPUT_CRS),
-        # where next links point (keyset cursors): pygeoapi does not tell providers the URL
-        "options": {"items_url": f"${{VBIS_OGC_URL}}/collections/{layer.id}/items"},
+        "options": {
+            # where next links point (keyset cursors): pygeoapi does not tell providers the URL
+            "items_url": f"${{VBIS_OGC_URL}}/collections/{layer.id}/items",
+            # the order of items when a request gives none (layers/<id>.yml: sort)
+            "sort": list(layer.sort),
+        },
         "geom_field": layer.geometry_field,
     }
     if layer.time_field:
         provider["time_field"] = layer.time_field
-    return _collection(
+    collection = _collection(
         layer.title, layer.description, layer.keywords, [provider, *_tile_provider(layer)]
     )
+    if layer.tiles:
+        # its MapLibre style (vbis_geo/web/styles.py, the paths of OGC API Styles)
+        collection["links"].append(
+            {
+                "type": "application/vnd.mapbox.style+json",
+                "rel": "stylesheet",
+                "title": "MapLibre style",
+                "href": f"${{VBIS_OGC_URL}}/collections/{layer.id}/styles/default?f=mapbox",
+            }
+        )
+    return collection
 
 
 def _collection(
@@ -226,7 +247,7 @@ def _tile_provider(layer: Layer) -> list[dict]:  # type: ignore[type-arg]
             "format": {"name": "mvt", "mimetype": "application/vnd.mapbox-vector-tile"},
             "options": {
                 "layer": layer.id,
-                "schemes": ["WebMercatorQuad"],
+                "schemes": ["WebMercatorQuad", "WorldCRS84Quad"],
                 **layer.tiles,
             },
         }
