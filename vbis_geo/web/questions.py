@@ -1,0 +1,113 @@
+"""Spatial questions under ``/api`` (vbis_geo/analysis): JSON by default, CSV where tabular.
+
+Paths are kept stable for clients and the portal:
+
+* ``GET /api/protected-areas/{code}/species`` -- species in a protected area;
+* ``GET /api/taxa/{id}/protected-areas`` -- protected areas where a taxon is recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from vbis_geo.analysis import species as species_q
+from vbis_geo.analysis.assignment import ensure_current
+from vbis_geo.analysis.taxa import TaxonFilter
+from vbis_geo.errors import InvalidInput
+from vbis_geo.web import db
+
+bp = Blueprint("questions", __name__)
+
+FORMATS = ("json", "csv")
+
+
+def as_of_arg(name: str = "as_of") -> dt.date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}={raw!r}: expected a date as YYYY-MM-DD") from None
+
+
+def output_format(allowed: tuple[str, ...] = FORMATS) -> str:
+    fmt = (request.args.get("f") or "").lower()
+    if not fmt:
+        fmt = "csv" if request.accept_mimetypes.best == "text/csv" else "json"
+    if fmt not in allowed:
+        raise InvalidInput(f"f={fmt!r}: expected one of {', '.join(allowed)}")
+    return fmt
+
+
+def csv_response(rows: Iterable[dict[str, Any]], columns: list[str], filename: str) -> Response:
+    """Rows as CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read Vietnamese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _current() -> None:
+    """Make the record-to-area assignment current before a question reads it."""
+    ensure_current(db.engine())
+
+
+SPECIES_COLUMNS = [
+    "taxon_id", "scientific_name", "authorship", "vernacular_name_vi", "vernacular_name_en",
+    "kingdom", "phylum", "class", "order", "family", "records", "first_record", "last_record",
+    "uncertain_records",
+]  # fmt: skip
+STATUS_COLUMNS = [
+    "iucn_red_list", "vn_red_data_book", "priority_protected", "forest_law_group", "cites",
+    "endemic", "invasive_alien", "migratory",
+]  # fmt: skip
+
+
+@bp.get("/protected-areas/<code>/species")
+def protected_area_species(code: str) -> Response:
+    fmt = output_format()
+    as_of = as_of_arg()
+    taxa = TaxonFilter.from_args(request.args)
+    _current()
+    conn = db.connection()
+    area = species_q.protected_area(conn, code, as_of)
+    answer = species_q.species_in_area(
+        conn, area, zone_type=request.args.get("zone_type") or None, as_of=as_of, taxa=taxa
+    )
+    if fmt == "csv":
+        rows = [
+            {**row, **{k: _cell(row["statuses"].get(k)) for k in STATUS_COLUMNS}}
+            for row in answer["species"]
+        ]
+        return csv_response(rows, SPECIES_COLUMNS + STATUS_COLUMNS, f"{code}-species.csv")
+    return current_app.json.response(answer)
+
+
+@bp.get("/taxa/<int:taxon_id>/protected-areas")
+def taxon_protected_areas(taxon_id: int) -> Response:
+    fmt = output_format()
+    _current()
+    answer = species_q.areas_of_taxon(db.connection(), taxon_id)
+    if fmt == "csv":
+        columns = ["code", "name_vi", "name_en", "records", "first_record", "last_record"]
+        return csv_response(answer["areas"], columns, f"taxon-{taxon_id}-protected-areas.csv")
+    return current_app.json.response(answer)
+
+
+def _cell(value: object) -> str:
+    if value is True:
+        return "x"
+    return "" if value is None else str(value)
