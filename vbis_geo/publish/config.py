@@ -122,7 +122,22 @@ def render_config(layers: list[Layer], rasters: list[RasterLayer] | None = None)
             **{layer.id: _resource(layer) for layer in layers},
             "datasets": _catalogue(),
             **{r.id: _coverage(r) for r in rasters},
+            **_processes(),
         },
+    }
+
+
+#: the spatial questions offered as OGC API - Processes (vbis_geo/publish/processes.py)
+PROCESSES = {"species-in-area": "SpeciesInAreaProcessor"}
+
+
+def _processes() -> dict:  # type: ignore[type-arg]
+    return {
+        process_id: {
+            "type": "process",
+            "processor": {"name": f"vbis_geo.publish.processes.{name}", "data": _data()},
+        }
+        for process_id, name in PROCESSES.items()
     }
 
 

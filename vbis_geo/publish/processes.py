@@ -1,0 +1,162 @@
+"""The spatial questions as OGC API - Processes, for pygeoapi (``/ogc/processes``), so that an
+OGC client (QGIS's processing, OWSLib, a workflow engine) can run them.
+
+Each processor answers exactly as the Flask API does (vbis_geo/analysis), through the same
+reading rules and with the API's messages for bad inputs and unknown areas. (pygeoapi's
+synchronous job manager reports every failed execution as 400 ``InvalidParameterValue`` with
+our message; the 404 of an unknown area shows as such with managers that keep the status.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from http import HTTPStatus
+from typing import Any
+
+from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
+
+from vbis_geo.analysis import species as species_q
+from vbis_geo.analysis.assignment import ensure_current
+from vbis_geo.analysis.taxa import TaxonFilter
+from vbis_geo.db.models.protected_areas import ZONE_TYPES
+from vbis_geo.db.models.taxa import STATUS_CATEGORIES
+from vbis_geo.errors import InvalidInput, NotFound
+from vbis_geo.publish.features import _engine, _url, reader
+
+
+class ProcessInputError(ProcessorExecuteError):
+    """A process input that does not fit (400)."""
+
+    ogc_exception_code = "InvalidParameterValue"
+    http_status_code = HTTPStatus.BAD_REQUEST
+
+
+class ProcessNotFound(ProcessorExecuteError):
+    """An area or taxon that does not exist (404)."""
+
+    ogc_exception_code = "NotFound"
+    http_status_code = HTTPStatus.NOT_FOUND
+
+
+def _text(title_vi: str, title_en: str) -> dict[str, str]:
+    return {"vi": title_vi, "en": title_en}
+
+
+_FILTER_INPUTS: dict[str, Any] = {
+    "status": {
+        "title": "Status lists",
+        "description": "list[:category,...], e.g. iucn_red_list:CR,EN; every one must hold "
+        f"(lists: {', '.join(STATUS_CATEGORIES)})",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "minOccurs": 0,
+        "maxOccurs": 1,
+    },
+    **{
+        flag: {
+            "title": flag,
+            "description": f"only species that are (true) or are not (false) {flag}",
+            "schema": {"type": "boolean"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        }
+        for flag in ("threatened", "endemic", "invasive")
+    },
+    **{
+        rank: {
+            "title": rank,
+            "description": f"only species of this {rank} (scientific name)",
+            "schema": {"type": "string"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        }
+        for rank in ("kingdom", "phylum", "class", "order", "family")
+    },
+}
+
+SPECIES_IN_AREA = {
+    "version": "1.0.0",
+    "id": "species-in-area",
+    "title": _text("Các loài trong khu bảo tồn", "Species in a protected area"),
+    "description": _text(
+        "Mỗi loài được ghi nhận trong một khu bảo tồn (tùy chọn: một loại phân khu, tại một "
+        "ngày): số bản ghi, ngày ghi nhận đầu và cuối, các tình trạng bảo tồn.",
+        "Each species recorded in a protected area (optionally one zone type, as of a date): "
+        "records, first and last record dates and its statuses.",
+    ),
+    "jobControlOptions": ["sync-execute"],
+    "keywords": ["species", "protected area", "biodiversity"],
+    "links": [],
+    "inputs": {
+        "protected_area": {
+            "title": "Protected area code",
+            "description": "the code of the protected area (collection protected_areas)",
+            "schema": {"type": "string"},
+            "minOccurs": 1,
+            "maxOccurs": 1,
+        },
+        "zone_type": {
+            "title": "Zone type",
+            "description": "only the records in the area's zones of this type",
+            "schema": {"type": "string", "enum": list(ZONE_TYPES)},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "as_of": {
+            "title": "As of",
+            "description": "the area as it was on this date, and the records made by then",
+            "schema": {"type": "string", "format": "date"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        **_FILTER_INPUTS,
+    },
+    "outputs": {
+        "species": {
+            "title": "Species in the area",
+            "description": "the same document as GET /api/protected-areas/{code}/species",
+            "schema": {"type": "object", "contentMediaType": "application/json"},
+        }
+    },
+    "example": {"inputs": {"protected_area": "PA-CUC-PHUONG", "threatened": True}},
+}
+
+
+class SpeciesInAreaProcessor(BaseProcessor):
+    """``species-in-area``: GET /api/protected-areas/{code}/species as a process."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        super().__init__(processor_def, SPECIES_IN_AREA)
+        self.data = processor_def["data"]
+
+    def execute(
+        self, data: dict[str, Any], outputs: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        try:
+            code = data.get("protected_area")
+            if not isinstance(code, str) or not code:
+                raise InvalidInput("protected_area: expected the code of a protected area")
+            as_of = _date(data.get("as_of"))
+            args = {k: data[k] for k in _FILTER_INPUTS if data.get(k) is not None}
+            taxa = TaxonFilter.from_args(
+                {k: str(v).lower() if isinstance(v, bool) else v for k, v in args.items()}
+            )
+            ensure_current(_engine(_url(self.data)))
+            with reader(self.data) as conn:
+                area = species_q.protected_area(conn, code, as_of)
+                answer = species_q.species_in_area(
+                    conn, area, zone_type=data.get("zone_type") or None, as_of=as_of, taxa=taxa
+                )
+        except InvalidInput as exc:
+            raise ProcessInputError(user_msg=exc.message) from None
+        except NotFound as exc:
+            raise ProcessNotFound(user_msg=exc.message) from None
+        return "application/json", {"id": "species", "value": answer}
+
+
+def _date(value: object) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"as_of={value!r}: expected a date as YYYY-MM-DD") from None
