@@ -172,3 +172,21 @@ def test_species_as_csv(client) -> None:  # type: ignore[no-untyped-def]
     assert header.startswith("taxon_id,scientific_name,") and "vn_red_data_book" in header
     json_body = client.get("/api/protected-areas/PA-CUC-PHUONG/species").json
     assert len(lines) == json_body["summary"]["species"]
+
+
+def test_taxa_search(client, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        name, vernacular = conn.execute(
+            sa.text(
+                "SELECT scientific_name, vernacular_name_vi FROM taxa "
+                "WHERE rank = 'species' AND vernacular_name_vi IS NOT NULL ORDER BY id LIMIT 1"
+            )
+        ).one()
+    found = client.get(f"/api/taxa?q={name.split()[1]}").json["taxa"]
+    assert name in [t["scientific_name"] for t in found]
+    by_vernacular = client.get("/api/taxa", query_string={"q": vernacular}).json["taxa"]
+    assert vernacular in [t["vernacular_name_vi"] for t in by_vernacular]
+    # LIKE's wildcards are text here, not patterns
+    assert client.get("/api/taxa?q=%25_").json["taxa"] == []
+    assert client.get("/api/taxa?q=a").status_code == 400
+    assert client.get("/api/taxa?q=ab&limit=500").status_code == 400

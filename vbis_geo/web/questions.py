@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 
 from vbis_geo.analysis import species as species_q
@@ -94,6 +95,36 @@ def protected_area_species(code: str) -> Response:
         ]
         return csv_response(rows, SPECIES_COLUMNS + STATUS_COLUMNS, f"{code}-species.csv")
     return current_app.json.response(answer)
+
+
+@bp.get("/taxa")
+def taxa_search() -> Response:
+    """Taxa whose scientific or Vietnamese/English vernacular name contains ``q`` (case and
+    diacritics as typed), closest spellings first; ``limit`` up to 100."""
+    q = (request.args.get("q") or "").strip()
+    if len(q) < 2:
+        raise InvalidInput("q: expected at least 2 characters of a scientific or common name")
+    try:
+        limit = int(request.args.get("limit", 20))
+    except ValueError:
+        raise InvalidInput("limit: expected a whole number from 1 to 100") from None
+    if not 1 <= limit <= 100:
+        raise InvalidInput("limit: expected a whole number from 1 to 100")
+    rows = db.connection().execute(
+        sa.text(
+            "SELECT id, scientific_name, authorship, rank, taxonomic_status, accepted_id, "
+            "vernacular_name_vi, vernacular_name_en FROM taxa "
+            "WHERE scientific_name ILIKE :pattern OR vernacular_name_vi ILIKE :pattern "
+            "OR vernacular_name_en ILIKE :pattern "
+            "ORDER BY similarity(scientific_name, :q) DESC, scientific_name LIMIT :limit"
+        ),
+        {"pattern": f"%{_like_escape(q)}%", "q": q, "limit": limit},
+    )
+    return current_app.json.response({"taxa": [dict(r._mapping) for r in rows]})
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/taxa/<int:taxon_id>/protected-areas")
