@@ -1,0 +1,297 @@
+"""The OpenAPI 3.0 document of vbis-geo's own API (``/api``), served at ``/api/openapi.json``.
+
+Written here by hand, next to the routes, so that each parameter says what it expects; a test
+checks that every ``/api`` route is in it and that it is a valid OpenAPI document, and
+schemathesis runs it against the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from vbis_geo import __version__
+from vbis_geo.db.models.protected_areas import ZONE_TYPES
+from vbis_geo.db.models.taxa import STATUS_CATEGORIES
+
+bp = Blueprint("api_openapi", __name__)
+
+_JSON = "application/json"
+
+
+def _param(name: str, description: str, schema: dict[str, Any], *, where: str = "query",
+           required: bool = False, explode: bool | None = None) -> dict[str, Any]:  # fmt: skip
+    param = {"name": name, "in": where, "description": description, "schema": schema}
+    if required or where == "path":
+        param["required"] = True
+    if explode is not None:
+        param["style"], param["explode"] = "form", explode
+    return param
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "as_of": _param(
+        "as_of",
+        "the areas as they were on this date, and the records made by then",
+        {"type": "string", "format": "date"},
+    ),
+    "f_table": _param(
+        "f", "the answer's format", {"type": "string", "enum": ["json", "csv"], "default": "json"}
+    ),
+    "status": _param(
+        "status",
+        "a status list and, after a colon, categories (any of them): iucn_red_list:CR,EN. "
+        "Repeat for several conditions, all of which must hold. "
+        f"Lists: {', '.join(STATUS_CATEGORIES)}",
+        {"type": "array", "items": {"type": "string", "pattern": r"^[a-z_]+(:[A-Za-z,]+)?$"}},
+        explode=True,
+    ),
+    **{
+        flag: _param(
+            flag, f"only species that are (true) or are not (false) {flag}", {"type": "boolean"}
+        )  # fmt: skip
+        for flag in ("threatened", "endemic", "invasive")
+    },
+    **{
+        rank: _param(rank, f"only species of this {rank} (scientific name)", {"type": "string"})
+        for rank in ("kingdom", "phylum", "class", "order", "family")
+    },
+}
+TAXON_FILTERS = [
+    _ref(p)
+    for p in ("status", "threatened", "endemic", "invasive", "kingdom", "phylum", "class",
+              "order", "family")
+]  # fmt: skip
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {
+            "code": {"type": "string"},
+            "description": {"type": "string", "description": "what is wrong, naming the field"},
+            "hint": {"type": "string", "description": "what to do about it"},
+        },
+    },
+    "Area": {
+        "type": "object",
+        "properties": {
+            "layer": {"type": "string"},
+            "code": {"type": "string"},
+            "name_vi": {"type": "string"},
+            "name_en": {"type": "string"},
+        },
+    },
+    "SpeciesRow": {
+        "type": "object",
+        "properties": {
+            "taxon_id": {"type": "integer"},
+            "scientific_name": {"type": "string"},
+            "authorship": {"type": "string", "nullable": True},
+            "vernacular_name_vi": {"type": "string", "nullable": True},
+            "vernacular_name_en": {"type": "string", "nullable": True},
+            **{
+                rank: {"type": "string", "nullable": True}
+                for rank in ("kingdom", "phylum", "class", "order", "family")
+            },
+            "records": {"type": "integer"},
+            "first_record": {"type": "string", "format": "date", "nullable": True},
+            "last_record": {"type": "string", "format": "date", "nullable": True},
+            "uncertain_records": {
+                "type": "integer",
+                "description": "records inside whose coordinate uncertainty reaches across the "
+                "boundary",
+            },
+            "statuses": {
+                "type": "object",
+                "description": "list -> category (true for lists without categories)",
+            },
+        },
+    },
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "a parameter does not fit (the message names it)", 404: "no such area or taxon",
+            401: "not allowed", 413: "too large", 422: "rejected"}  # fmt: skip
+    return {
+        str(code): {
+            "description": text[code],
+            "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code in codes
+    }
+
+
+def _ok(description: str, schema: dict[str, Any], csv: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {_JSON: {"schema": schema}}
+    if csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"200": {"description": description, "content": content}}
+
+
+def paths() -> dict[str, Any]:
+    """Every ``/api`` route: the test checks this against the application's URL map."""
+    return {
+        "/api/health": {
+            "get": {
+                "summary": "Versions of the application, PostgreSQL and PostGIS",
+                "operationId": "health",
+                "responses": {
+                    **_ok("the service and its database are up", {"type": "object"}),
+                    "503": {"description": "the database is unreachable"},
+                },
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": _ok("the OpenAPI document", {"type": "object"}),
+            }
+        },
+        "/api/ingest/{layer}": {
+            "post": {
+                "summary": "Load a file into a layer (the upload form of `vbis-geo ingest`)",
+                "description": "A dry run (validation and report only) unless the request "
+                "carries the ingest token; the report lists every rejected or repaired row.",
+                "operationId": "ingest",
+                "parameters": [
+                    _param("layer", "the table to load into", {"type": "string"}, where="path")
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "mapping": {"type": "string", "format": "binary"},
+                                    "crs": {"type": "string"},
+                                    "province": {"type": "string"},
+                                    "source_layer": {"type": "string"},
+                                    **{
+                                        flag: {"type": "boolean"}
+                                        for flag in (
+                                            "dry_run",
+                                            "skip_rejected",
+                                            "add_taxa",
+                                            "accept_synonyms",
+                                            "wdpa",
+                                        )
+                                    },  # fmt: skip
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok("loaded, or validated (dry run)", {"type": "object"}, csv=True),
+                    **_errors(400, 401, 413, 422),
+                },
+            }
+        },
+        "/api/protected-areas/{code}/species": {
+            "get": {
+                "summary": "Species recorded in a protected area",
+                "description": "Each species (records rolled up from lower ranks and synonyms) "
+                "with its number of records, first and last record date and statuses.",
+                "operationId": "protectedAreaSpecies",
+                "parameters": [
+                    _param("code", "the protected area's code", {"type": "string"}, where="path"),
+                    _param(
+                        "zone_type",
+                        "only the records in the area's zones of this type",
+                        {"type": "string", "enum": list(ZONE_TYPES)},
+                    ),
+                    _ref("as_of"),
+                    *TAXON_FILTERS,
+                    _ref("f_table"),
+                ],
+                "responses": {
+                    **_ok(
+                        "the species list and a summary",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "area": {"$ref": "#/components/schemas/Area"},
+                                "summary": {"type": "object"},
+                                "species": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/SpeciesRow"},
+                                },
+                            },
+                        },
+                        csv=True,
+                    ),
+                    **_errors(400, 404),
+                },
+            }
+        },
+        "/api/taxa": {
+            "get": {
+                "summary": "Search taxa by scientific or vernacular name",
+                "operationId": "searchTaxa",
+                "parameters": [
+                    _param(
+                        "q",
+                        "part of a name (2 characters or more)",
+                        {"type": "string", "minLength": 2},
+                        required=True,
+                    ),  # fmt: skip
+                    _param(
+                        "limit",
+                        "how many (1-100)",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                    ),  # fmt: skip
+                ],
+                "responses": {**_ok("matching taxa", {"type": "object"}), **_errors(400)},
+            }
+        },
+        "/api/taxa/{id}/protected-areas": {
+            "get": {
+                "summary": "Protected areas where a taxon (with its lower ranks) is recorded",
+                "operationId": "taxonProtectedAreas",
+                "parameters": [
+                    _param("id", "the taxon's id", {"type": "integer"}, where="path"),
+                    _ref("f_table"),
+                ],
+                "responses": {
+                    **_ok(
+                        "areas with counts, and the share of records inside any",
+                        {"type": "object"},
+                        csv=True,
+                    ),  # fmt: skip
+                    **_errors(400, 404),
+                },
+            }
+        },
+    }
+
+
+def document(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "vbis-geo API: spatial questions on Viet Nam's biodiversity",
+            "version": __version__,
+            "description": "Which species live inside which area, and the questions that "
+            "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths(),
+        "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    settings = current_app.config["VBIS_SETTINGS"]
+    return current_app.json.response(document(settings.public_url))
