@@ -57,10 +57,11 @@ def test_polygon_tiles_carry_only_the_tile_fields(client, engine) -> None:  # ty
     response = tile(client, "protected_areas", 6, 28, 50)
     layer = mapbox_vector_tile.decode(response.data)["protected_areas"]
     assert layer["features"]
-    fields = {"code", "name_vi", "name_en", "legal_category", "iucn_category"}
+    fields = {"id", "code", "name_vi", "name_en", "legal_category", "iucn_category"}
     for feature in layer["features"]:
         # only the tile fields (an empty value is left out of an MVT feature)
-        assert {"code", "name_vi"} <= set(feature["properties"]) <= fields
+        assert {"id", "code", "name_vi"} <= set(feature["properties"]) <= fields
+        assert feature["properties"]["id"] == feature["id"]
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in layer["features"])
     # outside the layer's zooms: an empty tile; a malformed index: 404
     assert tile(client, "pa_zones", 2, 1, 3).data == b""

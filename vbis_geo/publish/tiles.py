@@ -298,8 +298,10 @@ class TileProvider(BaseMVTProvider):
                 tile = conn.execute(self.counted_grid(tms, z, x, y)).scalar()
             return bytes(tile or b"")
 
-    def _mvt(self, rows: Any, id_column: str | None = "id") -> sa.Select:  # type: ignore[type-arg]
-        """ST_AsMVT over the rows whose clipped geometry is not empty."""
+    def _mvt(self, rows: Any, id_column: str | None = "feature_id") -> sa.Select:  # type: ignore[type-arg]
+        """ST_AsMVT over the rows whose clipped geometry is not empty. The row's id is both the
+        MVT feature id and an ``id`` attribute: QGIS (3.22) ignores feature ids, and analysts
+        need the id to find the record."""
         args = [sa.literal_column("rows"), self.layer, EXTENT, "geom"]
         if id_column:
             args.append(id_column)
@@ -367,6 +369,7 @@ class TileProvider(BaseMVTProvider):
                 sa.func.ST_AsMVTGeom(
                     tms.project(geom), tms.envelope(z, x, y), EXTENT, 64, True
                 ).label("geom"),
+                t[self.id_field].label("feature_id"),
                 t[self.id_field].label("id"),
                 *[t[f] for f in self.fields],
             )
@@ -386,6 +389,7 @@ class TileProvider(BaseMVTProvider):
         rows = (
             sa.select(
                 sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
+                t[self.id_field].label("feature_id"),
                 t[self.id_field].label("id"),
                 *[t[f] for f in self.fields],
             )
@@ -410,6 +414,7 @@ class TileProvider(BaseMVTProvider):
                 sa.func.ST_AsMVTGeom(simplified, tms.envelope(z, x, y), EXTENT, 64, True).label(
                     "geom"
                 ),
+                t[self.id_field].label("feature_id"),
                 t[self.id_field].label("id"),
                 *[t[f] for f in self.fields],
             )
@@ -488,7 +493,7 @@ class TileProvider(BaseMVTProvider):
         raise ProviderInvalidQueryError(user_msg=f"no tile metadata as {metadata_format!r}")
 
     def _vector_fields(self) -> dict[str, str]:
-        fields = {name: "String" for name in self.fields}
+        fields = {"id": "Number (the row's id)", **{name: "String" for name in self.fields}}
         if self.grid_until_zoom >= 0:
             fields["count"] = "Number (points in the cell, zooms up to "
             fields["count"] += f"{self.grid_until_zoom})"
