@@ -72,3 +72,59 @@ def test_bulk_load_restores_the_table(conn, tmp_path: Path, monkeypatch) -> None
     again = ingest(conn, "occurrences", bulk_path)
     assert (again.n_inserted, again.n_updated, again.n_unchanged) == (0, 0, len(bulk))
     assert definitions(conn) == before
+
+
+def test_bulk_load_into_an_empty_table_copies_straight_in(
+    conn, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(load, "BULK_MIN_ROWS", 1000)
+    path = tmp_path / "export.csv"
+    export_layer(conn, "occurrences", "csv", path, ExportFilters())
+    before = definitions(conn)
+    expected = conn.execute(
+        sa.text("SELECT occurrence_id, taxon_id, event_date, ST_AsText(geom) FROM occurrences")
+    ).all()
+    conn.execute(sa.text("DELETE FROM occurrences"))
+    progress: list[str] = []
+    report = ingest(
+        conn, "occurrences", path, progress=lambda stage, done, total: progress.append(stage)
+    )
+    assert report.written and report.n_inserted == len(expected) >= 1000
+    assert "upserting" not in progress and "indexing" in progress  # no staging, bulk
+    assert definitions(conn) == before
+    loaded = conn.execute(
+        sa.text("SELECT occurrence_id, taxon_id, event_date, ST_AsText(geom) FROM occurrences")
+    ).all()
+    assert sorted(loaded) == sorted(expected)
+    dataset = conn.execute(
+        sa.text("SELECT id, n_loaded FROM datasets WHERE code = :code"),
+        {"code": report.dataset_code},
+    ).one()
+    assert dataset.n_loaded == len(expected)
+    assert conn.execute(
+        sa.text("SELECT bool_and(dataset_id = :id) FROM occurrences"), {"id": dataset.id}
+    ).scalar_one()
+    again = ingest(conn, "occurrences", path)
+    assert (again.n_inserted, again.n_updated, again.n_unchanged) == (0, 0, len(expected))
+
+
+def test_a_broken_rule_in_an_empty_table_is_reported_by_row(
+    conn, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(load, "BULK_MIN_ROWS", 1000)
+    path = tmp_path / "export.csv"
+    export_layer(conn, "occurrences", "csv", path, ExportFilters())
+    frame = pd.read_csv(path, dtype=str)
+    frame.loc[5, "coordinateUncertaintyInMeters"] = "0"
+    frame.to_csv(path, index=False)
+    before = definitions(conn)
+    conn.execute(sa.text("DELETE FROM occurrences"))
+    report = ingest(conn, "occurrences", path)
+    assert not report.written
+    [issue] = [i for i in report.issues if i.action == "rejected"]
+    assert (issue.row, issue.problem) == (7, "breaks the rule uncertainty_positive")
+    assert conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one() == 0
+    assert definitions(conn) == before
+    skipped = ingest(conn, "occurrences", path, skip_rejected=True)
+    assert skipped.written and skipped.n_inserted == len(frame) - 1
+    assert definitions(conn) == before
