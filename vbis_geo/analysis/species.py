@@ -102,23 +102,52 @@ def species_in_area(
             "((pz.valid_from IS NULL OR pz.valid_from <= :as_of) "
             "AND (pz.valid_to IS NULL OR pz.valid_to >= :as_of))))"
         )
+    records = f"""
+        SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
+        FROM analysis.occurrence_areas a JOIN {visible_occurrences()} o ON o.id = a.occurrence_id
+        WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
+    """  # noqa: S608 (fixed names and fragments; values bound)
+    boundary = f"SELECT ST_Boundary(geom)::geography FROM {area.layer} WHERE id = :area_id"  # noqa: S608 (layer of an Area)
+    species, summary = species_of_records(conn, records, boundary, params, as_of=as_of, taxa=taxa)
+    return {
+        "area": area.as_dict(),
+        "zone_type": zone_type,
+        "as_of": as_of.isoformat() if as_of else None,
+        "filters": taxa.as_dict(),
+        "summary": summary,
+        "species": species,
+    }
+
+
+def species_of_records(
+    conn: Connection,
+    records: str,
+    boundary: str,
+    params: dict[str, object],
+    *,
+    as_of: dt.date | None = None,
+    taxa: TaxonFilter | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each species of a set of records, and the summary: the rows and summary of
+    :func:`species_in_area`, whatever the records are (an area's, a polygon's).
+
+    ``records`` is a SELECT of ``id, taxon_id, event_date, coordinate_uncertainty_m, geom``
+    reading from :func:`~vbis_geo.analysis.access.visible_occurrences`; ``boundary`` a SELECT of
+    the one geography its uncertain records are measured against. Both are SQL text of fixed
+    fragments whose values are bound in ``params`` (which the taxon filter adds to).
+    """
+    taxa = taxa or TaxonFilter()
+    params = {**params, "as_of": as_of}
     species_conditions = taxa.where("s.species_id", params)
     sql = f"""
-        WITH records AS (
-            SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-            FROM analysis.occurrence_areas a
-            JOIN {visible_occurrences()} o ON o.id = a.occurrence_id
-            WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
-        ), dated AS (
+        WITH records AS ({records}), dated AS (
             SELECT * FROM records
             WHERE CAST(:as_of AS date) IS NULL OR event_date <= :as_of
-        ), boundary AS (
-            SELECT ST_Boundary(geom)::geography AS line FROM {area.layer} WHERE id = :area_id
-        ), per_species AS (
+        ), boundary AS ({boundary}), per_species AS (
             SELECT ts.species_id, count(*) AS records, min(d.event_date) AS first_record,
                    max(d.event_date) AS last_record,
                    count(*) FILTER (WHERE d.coordinate_uncertainty_m IS NOT NULL AND
-                       ST_DWithin(d.geom::geography, (SELECT line FROM boundary),
+                       ST_DWithin(d.geom::geography, (SELECT * FROM boundary),
                                   d.coordinate_uncertainty_m)) AS uncertain_records
             FROM dated d JOIN analysis.taxon_species ts ON ts.taxon_id = d.taxon_id
             WHERE ts.species_id IS NOT NULL
@@ -137,11 +166,7 @@ def species_in_area(
     counts = conn.execute(
         sa.text(
             f"""
-            WITH records AS (
-                SELECT o.taxon_id, o.event_date FROM analysis.occurrence_areas a
-                JOIN {visible_occurrences()} o ON o.id = a.occurrence_id
-                WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
-            )
+            WITH records AS ({records})
             SELECT count(*) FILTER (WHERE ts.species_id IS NULL AND
                        (CAST(:as_of AS date) IS NULL OR r.event_date <= :as_of)) AS above,
                    count(*) FILTER (WHERE CAST(:as_of AS date) IS NOT NULL AND r.event_date IS NULL)
@@ -149,28 +174,22 @@ def species_in_area(
             FROM records r JOIN analysis.taxon_species ts ON ts.taxon_id = r.taxon_id
             """  # noqa: S608 (fixed names and fragments; values bound)
         ),
-        params | {"zone_type": zone_type} if zone_type else params,
+        params,
     ).one()
     for row in rows:
         for key in ("first_record", "last_record"):
             row[key] = row[key].isoformat() if row[key] else None
-    return {
-        "area": area.as_dict(),
-        "zone_type": zone_type,
-        "as_of": as_of.isoformat() if as_of else None,
-        "filters": taxa.as_dict(),
-        "summary": {
-            "species": len(rows),
-            "records": sum(r["records"] for r in rows),
-            "threatened": sum(is_threatened(r["statuses"]) for r in rows),
-            "endemic": sum("endemic" in r["statuses"] for r in rows),
-            "invasive": sum("invasive_alien" in r["statuses"] for r in rows),
-            "uncertain_records": sum(r["uncertain_records"] for r in rows),
-            "records_above_species_rank": counts.above,
-            "records_without_date": counts.undated,
-        },
-        "species": rows,
+    summary = {
+        "species": len(rows),
+        "records": sum(r["records"] for r in rows),
+        "threatened": sum(is_threatened(r["statuses"]) for r in rows),
+        "endemic": sum("endemic" in r["statuses"] for r in rows),
+        "invasive": sum("invasive_alien" in r["statuses"] for r in rows),
+        "uncertain_records": sum(r["uncertain_records"] for r in rows),
+        "records_above_species_rank": counts.above,
+        "records_without_date": counts.undated,
     }
+    return rows, summary
 
 
 def taxon(conn: Connection, taxon_id: int) -> dict[str, Any]:

@@ -276,6 +276,161 @@ def paths() -> dict[str, Any]:
     }
 
 
+def stats_paths() -> dict[str, Any]:
+    """Richness, gap analysis and overlap (vbis_geo/web/questions_stats.py)."""
+    return {
+        "/api/richness": {
+            "get": {
+                "summary": "Species richness and threatened species per area or grid cell",
+                "description": "A GeoJSON FeatureCollection for a choropleth: per protected "
+                "area or province (every one, 0 when empty; the 63 or 34 provinces by as_of) or "
+                "per equal-area grid cell (EPSG:6933) holding records.",
+                "operationId": "richness",
+                "parameters": [
+                    _param(
+                        "by",
+                        "what to count per",
+                        {"type": "string", "enum": ["protected_area", "province", "grid"]},
+                        required=True,
+                    ),  # fmt: skip
+                    _param(
+                        "cell_km",
+                        "grid cell side in km (by=grid)",
+                        {"type": "number", "minimum": 1, "maximum": 100, "default": 10},
+                    ),  # fmt: skip
+                    _param(
+                        "bbox",
+                        "minlon,minlat,maxlon,maxlat: only cells touching it (by=grid)",
+                        {"type": "string"},
+                    ),  # fmt: skip
+                    _ref("as_of"),
+                    *TAXON_FILTERS,
+                    _param(
+                        "f",
+                        "the answer's format",
+                        {
+                            "type": "string",
+                            "enum": ["geojson", "json", "csv"],
+                            "default": "geojson",
+                        },
+                    ),  # fmt: skip
+                ],
+                "responses": {
+                    "200": {
+                        "description": "one feature per area or cell",
+                        "content": {
+                            "application/geo+json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/gap-analysis": {
+            "get": {
+                "summary": "Threatened and priority-protected species and their records "
+                "outside every protected area",
+                "operationId": "gapAnalysis",
+                "parameters": [_ref("as_of"), *TAXON_FILTERS, _ref("f_table")],
+                "responses": {
+                    **_ok(
+                        "per species: records inside and outside, share outside",
+                        {"type": "object"},
+                        csv=True,
+                    ),  # fmt: skip
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/overlap": {
+            "get": {
+                "summary": "Hectares of each feature of a layer inside and outside protected "
+                "areas (equal-area EPSG:6933)",
+                "operationId": "overlap",
+                "parameters": [
+                    _param(
+                        "layer",
+                        "the layer whose features are measured",
+                        {"type": "string", "enum": ["wetlands", "ecosystems", "planning_zones"]},
+                        required=True,
+                    ),  # fmt: skip
+                    _ref("as_of"),
+                    _ref("f_table"),
+                ],
+                "responses": {
+                    **_ok(
+                        "per feature: hectares inside and outside", {"type": "object"}, csv=True
+                    ),  # fmt: skip
+                    **_errors(400),
+                },
+            }
+        },
+    }
+
+
+def area_paths() -> dict[str, Any]:
+    """What is here, and the area report (vbis_geo/web/questions_area.py)."""
+    coordinate = {"type": "number"}
+    return {
+        "/api/whats-here": {
+            "get": {
+                "summary": "The areas containing a point, and the nearest protected area",
+                "description": "Protected area and zone, wetland, ecosystem, planning zone and "
+                "province (as of a date) containing the point (a point on a boundary is in "
+                "both areas), and the nearest protected area with its geodesic distance. "
+                "Coordinates are x then y in the CRS: lon/lat, or easting/northing.",
+                "operationId": "whatsHere",
+                "parameters": [
+                    _param("lon", "longitude (geographic CRS)", coordinate),
+                    _param("lat", "latitude (geographic CRS)", coordinate),
+                    _param("x", "easting (projected CRS), instead of lon", coordinate),
+                    _param("y", "northing (projected CRS), instead of lat", coordinate),
+                    _param(
+                        "crs",
+                        "the point's CRS: EPSG:4326 (default), EPSG:4756, "
+                        "EPSG:3405, EPSG:3406, vn2000-tm3:<province>, ...",
+                        {"type": "string"},
+                    ),  # fmt: skip
+                    _ref("as_of"),
+                    _param("f", "the answer's format", {"type": "string", "enum": ["json"]}),
+                ],
+                "responses": {**_ok("the areas here", {"type": "object"}), **_errors(400)},
+            }
+        },
+        "/api/area-report": {
+            "post": {
+                "summary": "Species, statuses, protected areas and land cover of a polygon",
+                "description": "The body is a GeoJSON Polygon, MultiPolygon or Feature, or "
+                "{geometry, crs, as_of}, or WKT as text/plain. Limits: 25,000 km2, 10,000 "
+                "vertices (400 LimitExceeded).",
+                "operationId": "areaReport",
+                "parameters": [
+                    _param(
+                        "geometry", "the polygon as WKT, instead of a body", {"type": "string"}
+                    ),  # fmt: skip
+                    _param("crs", "the polygon's CRS (default EPSG:4326)", {"type": "string"}),
+                    _ref("as_of"),
+                    *TAXON_FILTERS,
+                    _ref("f_table"),
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "application/geo+json": {"schema": {"type": "object"}},
+                        "text/plain": {"schema": {"type": "string"}},
+                    },
+                },
+                "responses": {
+                    **_ok("the report", {"type": "object"}, csv=True),
+                    **_errors(400, 413),
+                },
+            }
+        },
+    }
+
+
 def document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -286,7 +441,7 @@ def document(server_url: str) -> dict[str, Any]:
             "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc.",
         },
         "servers": [{"url": server_url}],
-        "paths": paths(),
+        "paths": {**paths(), **stats_paths(), **area_paths()},
         "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
     }
 

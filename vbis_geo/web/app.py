@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from vbis_geo.settings import Settings
-from vbis_geo.web import api, api_openapi, db, errors, ogc, portal, questions, styles, uploads
+from vbis_geo.web import (
+    api,
+    api_openapi,
+    db,
+    errors,
+    ogc,
+    portal,
+    questions,
+    questions_area,
+    questions_stats,
+    styles,
+    uploads,
+)
 
 
 def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> Flask:
@@ -25,6 +37,8 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(uploads.bp, url_prefix="/api")
     app.register_blueprint(questions.bp, url_prefix="/api")
+    app.register_blueprint(questions_area.bp, url_prefix="/api")
+    app.register_blueprint(questions_stats.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
     if mount_ogc:
         ogc.init_app(app, settings)
