@@ -67,10 +67,25 @@ def attributes(node: Any) -> set[str]:
     return found
 
 
+def is_condition(node: Any) -> bool:
+    """Whether ``node`` is true or false of a feature (pygeofilter also parses a bare value,
+    property or arithmetic as a filter, which SQL cannot use as a WHERE clause)."""
+    if isinstance(node, ast.Combination):
+        return is_condition(node.lhs) and is_condition(node.rhs)
+    if isinstance(node, ast.Not):
+        return is_condition(node.sub_node)
+    return isinstance(node, ast.Predicate)
+
+
 def to_sql(filterq: ast.Node, columns: dict[str, sa.Column]) -> sa.ColumnElement[bool]:  # type: ignore[type-arg]
     """``filterq`` as a SQL condition on ``columns`` (values bound, never inlined)."""
     from pygeofilter.backends.sqlalchemy import to_filter
 
+    if not is_condition(filterq):
+        raise ProviderInvalidQueryError(
+            user_msg=f"the filter is not a condition: {filterq!r}; expected a comparison or "
+            "predicate such as name_vi = 'Cúc Phương', combined with AND, OR and NOT"
+        )
     unknown = attributes(filterq) - set(columns)
     if unknown:
         raise ProviderInvalidQueryError(

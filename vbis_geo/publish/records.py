@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
+from pygeoapi.provider.base import ProviderInvalidQueryError
 
 from vbis_geo.names import fold_diacritics
 from vbis_geo.publish.features import FeatureProvider
@@ -63,6 +64,8 @@ class RecordProvider(FeatureProvider):
 
     def _search(self, q: str) -> sa.ColumnElement[bool]:
         """Terms separated by commas or spaces, all of which must appear (folded)."""
+        if "\x00" in q:
+            raise ProviderInvalidQueryError(user_msg=f"q={q!r}: NUL characters are not allowed")
         t = self.table.c
         text = sa.func.concat_ws(
             " ", t.code, t.title_vi, t.title_en, t.abstract_vi, t.abstract_en,
