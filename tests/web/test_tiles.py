@@ -215,3 +215,12 @@ def test_generalised_polygons_keep_every_feature_the_table_has(
                 for t in (stored, direct)
             ]
             assert ids[0] and ids[0] == ids[1], (z, x, y)
+
+
+def test_tile_metadata_as_html(client) -> None:  # type: ignore[no-untyped-def]
+    for tms in ("WebMercatorQuad", "WorldCRS84Quad"):
+        response = client.get(f"/ogc/collections/wetlands/tiles/{tms}/metadata?f=html&lang=en")
+        assert response.status_code == 200 and response.mimetype == "text/html"
+        page = response.get_data(as_text=True)
+        assert f"/collections/wetlands/tiles/{tms}/{{z}}/{{y}}/{{x}}?f=mvt" in page
+        assert "metadata?f=tilejson" in page

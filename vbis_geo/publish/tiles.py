@@ -441,6 +441,23 @@ class TileProvider(BaseMVTProvider):
         if tms is None:
             raise ProviderTilesetIdNotFoundError(user_msg=f"no tile matrix set {tileset!r}")
         tiles_url = f"{server_url}/collections/{dataset}/tiles/{tms.id}/{{z}}/{{y}}/{{x}}?f=mvt"
+        if fmt == "html":  # what pygeoapi's collections/tiles/metadata.html template reads
+            base = f"{server_url}/collections/{dataset}/tiles/{tms.id}/metadata"
+            return {
+                "id": dataset,
+                "title": title or dataset,
+                "tileset": tms.id,
+                "collections_path": tiles_url,
+                "json_url": f"{base}?f=json",
+                "tilejson_url": f"{base}?f=tilejson",
+                "metadata": {
+                    "minzoom": int(self.zoom.get("min", 0)),
+                    "maxzoom": int(self.zoom.get("max", 22)),
+                    "bounds": BOUNDS,
+                    "crs": tms.crs,
+                    "fields": ", ".join(self._vector_fields()),
+                },
+            }
         if fmt == "tilejson":
             return {
                 "tilejson": "3.0.0",
