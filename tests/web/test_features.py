@@ -288,3 +288,35 @@ def test_large_filtered_matches_are_not_counted(client, monkeypatch) -> None:  #
         )
         < 1000
     )
+
+
+def test_items_follow_the_layers_default_order_through_every_page(client, engine) -> None:  # type: ignore[no-untyped-def]
+    """protected_areas are sorted by name_vi (layers/protected_areas.yml) unless asked
+    otherwise, and the keyset pages of that order hold every row once."""
+    with engine.connect() as conn:
+        expected = (
+            conn.execute(sa.text("SELECT name_vi FROM protected_areas ORDER BY name_vi, id"))
+            .scalars()
+            .all()
+        )
+    names: list[str] = []
+    url = "/ogc/collections/protected_areas/items?f=json&limit=20&properties=name_vi"
+    while url:
+        body = client.get(url).json
+        names += [f["properties"]["name_vi"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+        if url:
+            url = url[url.index("/ogc/") :]
+    assert names == expected and len(names) > 20
+    asked = client.get("/ogc/collections/protected_areas/items?f=json&limit=5&sortby=-code").json
+    codes = [f["properties"]["code"] for f in asked["features"]]
+    assert codes == sorted(codes, reverse=True)
+
+
+def test_queryables_carry_the_layers_field_titles(client) -> None:  # type: ignore[no-untyped-def]
+    vi = client.get("/ogc/collections/protected_areas/queryables?f=json").json["properties"]
+    assert vi["legal_category"]["title"] == "Phân hạng theo Luật Đa dạng sinh học"
+    assert vi["name_vi"]["title"] == "Tên tiếng Việt"  # from layers/common/field_titles.yml
+    en = client.get("/ogc/collections/protected_areas/queryables?f=json&lang=en").json
+    assert en["properties"]["legal_category"]["title"] == "Legal category"
+    assert en["properties"]["legal_category"]["type"] == "string"

@@ -147,6 +147,14 @@ class FeatureProvider(BaseProvider):
         #: the published properties: name -> SQL expression (a column, or derived)
         self.columns = self._published()
         self._fields = self._describe()  # pygeoapi reads .fields without calling get_fields()
+        #: the order of items when a request gives none (layers/<id>.yml: sort)
+        self.default_sort = [
+            {"property": name.lstrip("-"), "order": "-" if name.startswith("-") else "+"}
+            for name in ((self.options or {}).get("sort") or [])
+        ]
+        unknown = [s["property"] for s in self.default_sort if s["property"] not in self.columns]
+        if unknown:
+            raise ProviderInvalidQueryError(f"{self.table.name}: default sort by unknown {unknown}")
 
     # -- fields -------------------------------------------------------------------------------
     def _published(self) -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
@@ -190,7 +198,7 @@ class FeatureProvider(BaseProvider):
         **kwargs: object,
     ) -> dict[str, Any]:
         """A page of features as a GeoJSON FeatureCollection (dict)."""
-        sortby = sortby or []
+        sortby = sortby or self.default_sort
         where = self._where(bbox or [], datetime_, properties or [])
         if q:
             where.append(self._search(q))

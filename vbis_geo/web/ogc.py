@@ -77,6 +77,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     cql.install(app)
     ogc_guards.install(app, _served_config(cfg_path))
     _mark_coverages(app, cfg_path)
+    _title_queryables(app)
     app.register_blueprint(flask_app.BLUEPRINT, url_prefix="/ogc")
     _mounted_environment = env
 
@@ -118,6 +119,42 @@ def _mark_coverages(app: Flask, cfg_path: Path) -> None:
                 if collection.get("id") in coverages and not collection.get("itemType"):
                     collection["itemType"] = "coverage"
             response.set_data(orjson.dumps(body))
+        return response
+
+
+def _title_queryables(app: Flask) -> None:
+    """Give each queryable its title from ``layers/*.yml`` (``fields:`` and
+    ``layers/common/field_titles.yml``) in the request's language (``lang``, else
+    Accept-Language, else Vietnamese): pygeoapi titles them with their names."""
+    import orjson
+    from flask import Response, request
+
+    from vbis_geo.catalog import load_layers
+
+    titles = {layer.id: layer.field_titles for layer in load_layers(layers_dir())}
+
+    @app.after_request
+    def _titles(response: Response) -> Response:
+        parts = request.path.strip("/").split("/")
+        if (
+            len(parts) != 4
+            or parts[:2] != ["ogc", "collections"]
+            or parts[3] != "queryables"
+            or parts[2] not in titles
+            or response.status_code != 200
+        ):
+            return response
+        try:  # JSON only; the HTML page is pygeoapi's
+            body = orjson.loads(response.get_data())
+        except orjson.JSONDecodeError:
+            return response
+        asked = request.args.get("lang") or request.accept_languages.best_match(["vi", "en"])
+        lang = "en" if (asked or "vi").lower().startswith("en") else "vi"
+        for name, queryable in (body.get("properties") or {}).items():
+            title = titles[parts[2]].get(name, {}).get(lang)
+            if title and isinstance(queryable, dict):
+                queryable["title"] = title
+        response.set_data(orjson.dumps(body))
         return response
 
 
