@@ -31,3 +31,21 @@ def test_owslib_reads_and_searches_records(live_server, engine) -> None:  # type
     assert api.collection_items("datasets", q="no-such-dataset")["numberMatched"] == 0
     one = api.collection_item("datasets", "admin-units-34-2025")
     assert one["id"] == "admin-units-34-2025"
+
+
+def test_each_collection_links_the_records_of_its_datasets(client, engine) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    body = client.get("/ogc/collections/protected_areas?f=json").json
+    (link,) = [link for link in body["links"] if link["rel"] == "describedby"]
+    href = link["href"][link["href"].index("/ogc/") :]
+    records = client.get(href + "&f=json").json["features"]
+    with engine.connect() as conn:
+        expected = (
+            conn.execute(
+                sa.text("SELECT code FROM datasets WHERE target_layer = 'protected_areas'")
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(r["id"] for r in records) == sorted(expected) and expected

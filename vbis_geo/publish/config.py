@@ -211,6 +211,16 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
     collection = _collection(
         layer.title, layer.description, layer.keywords, [provider, *_tile_provider(layer)]
     )
+    # the catalogue's records of the datasets loaded into it (OGC API Records, vbis_geo/publish/
+    # records.py): their lineage, licence and publisher
+    collection["links"].append(
+        {
+            "type": "application/geo+json",
+            "rel": "describedby",
+            "title": "Dataset records (lineage, licence, publisher)",
+            "href": f"${{VBIS_OGC_URL}}/collections/datasets/items?collection={layer.id}",
+        }
+    )
     if layer.tiles:
         # its MapLibre style (vbis_geo/web/styles.py, the paths of OGC API Styles)
         collection["links"].append(
