@@ -224,3 +224,34 @@ def test_tile_metadata_as_html(client) -> None:  # type: ignore[no-untyped-def]
         page = response.get_data(as_text=True)
         assert f"/collections/wetlands/tiles/{tms}/{{z}}/{{y}}/{{x}}?f=mvt" in page
         assert "metadata?f=tilejson" in page
+
+
+def test_a_tile_of_points_never_exceeds_the_byte_bound(test_settings, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the bound lowered to 20 kB, a dense z10 tile is made again with fewer points (the
+    first by id) until it fits; the real bound is 500 kB."""
+    from vbis_geo.publish import tiles
+
+    assert tiles.MAX_TILE_BYTES == 500_000
+    occurrences = provider(
+        test_settings, "occurrences", grid_until_zoom=9, zoom={"max": 18},
+        fields=["taxon_id", "basis_of_record", "event_date", "locality", "recorded_by"],
+    )  # fmt: skip
+    with engine.connect() as conn:
+        x, y = conn.execute(
+            sa.text(
+                "SELECT x, y FROM (SELECT "
+                "floor((ST_X(g) + 20037508.342789244) / (40075016.68557849 / 1024))::int AS x, "
+                "floor((20037508.342789244 - ST_Y(g)) / (40075016.68557849 / 1024))::int AS y "
+                "FROM (SELECT ST_Transform(geom, 3857) AS g FROM occurrences) AS m) AS t "
+                "GROUP BY x, y ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).one()
+        full = bytes(conn.execute(occurrences.statement(tiles.WEB_MERCATOR, 10, x, y)).scalar())
+        monkeypatch.setattr(tiles, "MAX_TILE_BYTES", 20_000)
+        assert len(full) > 20_000, "the test needs a tile over the lowered bound"
+        cut = occurrences._render(conn, tiles.WEB_MERCATOR, 10, x, y)
+    assert cut is not None and 10_000 < len(cut) <= 20_000
+    kept = mapbox_vector_tile.decode(cut)["occurrences"]["features"]
+    every = mapbox_vector_tile.decode(full)["occurrences"]["features"]
+    ids = sorted(f["id"] for f in every)
+    assert sorted(f["id"] for f in kept) == ids[: len(kept)]  # the first by id

@@ -10,8 +10,9 @@ seconds and 16 MB. Here, per layer, in WebMercatorQuad and WorldCRS84Quad:
   triggers keep current (migration 0005). Above that zoom, the points themselves, at most
   ``max_features`` per tile, ordered by id;
 * polygons: read up to zoom 12 from ``publish.generalised``, simplified to the pixel size of
-  the zoom band (kept current by triggers too), deeper from the table simplified on the fly;
-  clipped by ``ST_AsMVTGeom``, with only the layer's tile fields.
+  the zoom band (kept current by triggers too), deeper from the table itself; clipped by
+  ``ST_AsMVTGeom``, with only the layer's tile fields;
+* no tile over 500 KB: a tile of points that would be is made with fewer points.
 
 Tiles up to zoom 12 are cached in ``publish.tile_cache`` under the table's version, which every
 change bumps: an edit or a load shows at once.
@@ -40,6 +41,8 @@ GRID_MAX_ZOOM = 9
 BANDS = (2, 4, 6, 8, 10, 12)
 #: Web Mercator metres per tile at zoom 0
 WORLD_M = 40075016.685578488
+#: no tile is larger (the issue's bound; MapLibre and QGIS slow down on bigger ones)
+MAX_TILE_BYTES = 500_000
 #: tiles up to this zoom are cached (deeper ones are cheap and many)
 CACHE_MAX_ZOOM = 12
 #: Vietnam with its islands, lon/lat (TileJSON bounds)
@@ -270,9 +273,17 @@ class TileProvider(BaseMVTProvider):
     def _render(
         self, conn: sa.Connection, tms: TileMatrixSet, z: int, x: int, y: int
     ) -> bytes | None:
-        """The tile, or None when it would come from a stale stored grid."""
+        """The tile, or None when it would come from a stale stored grid. A tile of points
+        over :data:`MAX_TILE_BYTES` is made again with proportionally fewer points (the first
+        by id), until it fits."""
         tile = conn.execute(self.statement(tms, z, x, y)).scalar()
-        return None if tile is None else bytes(tile)
+        if tile is None:
+            return None
+        tile, limit = bytes(tile), self.max_features
+        while len(tile) > MAX_TILE_BYTES and self.points and z > self.grid_until_zoom:
+            limit = max(1, int(limit * MAX_TILE_BYTES / len(tile) * 0.95))
+            tile = bytes(conn.execute(self.point_features(tms, z, x, y, limit)).scalar() or b"")
+        return tile
 
     def _render_after_rebuild(self, tms: TileMatrixSet, z: int, x: int, y: int) -> bytes:
         """Rebuild the stale grid unless another request is at it (then count this tile)."""
@@ -361,7 +372,9 @@ class TileProvider(BaseMVTProvider):
         ).subquery("rows")
         return self._mvt(rows, None)
 
-    def point_features(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+    def point_features(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, limit: int | None = None
+    ) -> sa.Select:
         t = self.table.c
         geom = t[self.geom_field]
         rows = (
@@ -375,7 +388,7 @@ class TileProvider(BaseMVTProvider):
             )
             .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
             .order_by(t[self.id_field])
-            .limit(self.max_features)
+            .limit(limit or self.max_features)
             .subquery("rows")
         )
         return self._mvt(rows)
@@ -404,16 +417,16 @@ class TileProvider(BaseMVTProvider):
         return self._mvt(rows)
 
     def table_features(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        """Polygons beyond the stored bands, simplified to the tile's pixel on the fly."""
+        """Polygons beyond the stored bands, only clipped: a pixel there is under 1.2 m, finer
+        than the vertex spacing of boundary data, so simplifying (once measured at z13-z14:
+        most of the tile's time) would change nothing the tile can show."""
         t = self.table.c
         geom = t[self.geom_field]
-        pixel = (WORLD_M if tms.srid == 3857 else 180.0) / 2**z / EXTENT
-        simplified = sa.func.ST_SimplifyPreserveTopology(tms.project(geom), pixel)
         rows = (
             sa.select(
-                sa.func.ST_AsMVTGeom(simplified, tms.envelope(z, x, y), EXTENT, 64, True).label(
-                    "geom"
-                ),
+                sa.func.ST_AsMVTGeom(
+                    tms.project(geom), tms.envelope(z, x, y), EXTENT, 64, True
+                ).label("geom"),
                 t[self.id_field].label("feature_id"),
                 t[self.id_field].label("id"),
                 *[t[f] for f in self.fields],
