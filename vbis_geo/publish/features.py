@@ -85,11 +85,13 @@ def reader(data: dict[str, Any]) -> Iterator[Connection]:
     try:
         with _engine(_url(data)).connect() as conn:
             with conn.begin():
-                conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                conn.execute(sa.text("SET LOCAL statement_timeout = '30s'"))
-                # PostGIS functions carry high cost estimates, so tile and page queries of a
-                # few milliseconds pass jit_above_cost and spend 70-80 ms compiling
-                conn.execute(sa.text("SET LOCAL jit = off"))
+                # one round trip. jit off: PostGIS functions carry high cost estimates, so tile
+                # and page queries of a few milliseconds passed jit_above_cost and spent 70-80
+                # ms compiling
+                conn.exec_driver_sql(
+                    "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '30s'; "
+                    "SET LOCAL jit = off"
+                )
                 yield conn
     except (sa.exc.DataError, sa.exc.InternalError) as exc:
         problem = str(exc.orig).strip().splitlines()[0] if exc.orig else ""

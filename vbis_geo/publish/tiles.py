@@ -220,20 +220,14 @@ class TileProvider(BaseMVTProvider):
         with reader(self.data) as conn:
             # the table's version, bumped by a trigger on every change: a new version misses
             # the cache, so an edit or a load shows at once
-            key["version"] = (
-                conn.execute(
-                    sa.text("SELECT version FROM publish.layer_state WHERE layer = :t"),
-                    {"t": self.table.name},
-                ).scalar()
-                or 0
-            )
-            cached = conn.execute(
+            key["version"], cached = conn.execute(
                 sa.text(
-                    "SELECT tile FROM publish.tile_cache WHERE layer = :layer AND "
-                    "version = :version AND tms = :tms AND z = :z AND x = :x AND y = :y"
+                    "SELECT l.version, c.tile FROM publish.layer_state l "
+                    "LEFT JOIN publish.tile_cache c ON c.layer = :layer AND c.version = l.version "
+                    "AND c.tms = :tms AND c.z = :z AND c.x = :x AND c.y = :y WHERE l.layer = :t"
                 ),
-                key,
-            ).scalar()
+                {**key, "t": self.table.name},
+            ).one_or_none() or (0, None)
             if cached is not None:
                 return bytes(cached)
             tile = self._render(conn, tms, zi, xi, yi)
