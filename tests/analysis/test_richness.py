@@ -250,3 +250,48 @@ def test_richness_bad_requests_name_the_problem(client) -> None:  # type: ignore
         response = client.get(url)
         assert response.status_code == 400, url
         assert words in response.json["description"], (url, response.json)
+
+
+def test_richness_follows_an_edit_at_once(client, engine) -> None:  # type: ignore[no-untyped-def]
+    """The stored per-area species counts (migration 0007) are recounted after any change."""
+    import sqlalchemy as sa
+
+    def species_in(code: str) -> int:
+        body = client.get("/api/richness?by=protected_area&f=csv").data.decode("utf-8-sig")
+        header, *rows = [line.split(",") for line in body.splitlines()]
+        row = next(r for r in rows if r[header.index("code")] == code)
+        return int(row[header.index("species")])
+
+    with engine.connect() as conn:
+        code, lon, lat = conn.execute(
+            sa.text(
+                "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                "FROM protected_areas ORDER BY code LIMIT 1"
+            )
+        ).one()
+        absent = conn.execute(
+            sa.text(
+                "SELECT t.id FROM taxa t WHERE t.rank = 'species' AND NOT EXISTS ("
+                "SELECT 1 FROM occurrences o JOIN analysis.occurrence_areas a "
+                "ON a.occurrence_id = o.id JOIN protected_areas p ON p.id = a.area_id "
+                "AND a.layer = 'protected_areas' WHERE p.code = :c AND o.taxon_id = t.id) "
+                "ORDER BY t.id LIMIT 1"
+            ),
+            {"c": code},
+        ).scalar_one()
+    before = species_in(code)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO occurrences (occurrence_id, taxon_id, basis_of_record, geom) "
+                "VALUES ('richness-edit:1', :t, 'HumanObservation', "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+            ),
+            {"t": absent, "x": lon, "y": lat},
+        )
+    try:
+        assert species_in(code) == before + 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM occurrences WHERE occurrence_id = 'richness-edit:1'"))
+    assert species_in(code) == before

@@ -27,25 +27,34 @@ _LOCK = "analysis.occurrence_areas"
 
 
 def stale_parts(conn: Connection) -> list[str]:
-    """Which of ``occurrence_areas`` and ``taxon_species`` a bulk change left stale."""
+    """Which of ``occurrence_areas``, ``taxon_species`` and ``area_species`` (migrations 0006,
+    0007) a change left stale."""
     return list(conn.execute(sa.text("SELECT name FROM analysis.state WHERE stale")).scalars())
 
 
-def ensure_current(engine: Engine) -> float | None:
-    """Rebuild what a bulk statement (or a change of taxa) left stale; the seconds it took, or
-    None when everything was current."""
+def ensure_current(engine: Engine, *, counts: bool = False) -> float | None:
+    """Rebuild what a change left stale (the assignment after a bulk statement, the species of
+    taxa after a change of taxa, the per-area species counts after any change); the seconds it
+    took, or None when everything was current. The per-area counts only when ``counts`` (the
+    questions that read them), so that an edit does not make every question recount them."""
     with engine.connect() as conn:
-        if not stale_parts(conn):
+        if not _needed(stale_parts(conn), counts):
             return None
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": _LOCK})
-        stale = stale_parts(conn)  # another request may have rebuilt while this one waited
+        stale = _needed(stale_parts(conn), counts)  # another request may have rebuilt them
         if "taxon_species" in stale:
             conn.execute(sa.text("SELECT analysis.recompute_taxon_species()"))
         if "occurrence_areas" in stale:
             conn.execute(sa.text("SELECT analysis.rebuild_occurrence_areas()"))
+        if "area_species" in stale:  # counted from the two above, so after them
+            conn.execute(sa.text("SELECT analysis.rebuild_area_species()"))
         if not stale:
             return None
     return time.perf_counter() - started
+
+
+def _needed(stale: list[str], counts: bool) -> list[str]:
+    return [part for part in stale if counts or part != "area_species"]

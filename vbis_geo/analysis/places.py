@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from pyproj import CRS
 from sqlalchemy.engine import Connection
 
+from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.errors import InvalidInput
-from vbis_geo.geodesy import resolve_crs, to_wgs84
 
 #: the layers of a what's-here answer: area table -> the key of its list in the answer
 LAYERS = {
@@ -73,8 +73,9 @@ class Point:
 def locate(x: float, y: float, crs: str = "EPSG:4326") -> Point:
     """The point ``x``, ``y`` of ``crs`` (GIS order) in WGS 84.
 
-    Raises :class:`InvalidInput` for a CRS :func:`resolve_crs` does not read, a coordinate that
-    is not finite, or a point that falls outside the CRS's domain or off the globe.
+    Raises :class:`InvalidInput` for a CRS :func:`~vbis_geo.geodesy.resolve_crs` does not read
+    or that is not one of places (:func:`~vbis_geo.analysis.inputs.place_crs`), a coordinate
+    that is not finite, or a point that falls outside the CRS's domain or off the globe.
     """
     if not (math.isfinite(x) and math.isfinite(y)):
         raise InvalidInput(f"the point ({x}, {y}) has a coordinate that is not a finite number")
@@ -82,8 +83,8 @@ def locate(x: float, y: float, crs: str = "EPSG:4326") -> Point:
     if spec.upper() in _WGS84_SPECS:
         lon, lat = x, y
     else:
-        source: CRS = resolve_crs(spec)
-        lon, lat = to_wgs84(source).transform(x, y, errcheck=False)
+        source: CRS = place_crs(spec)
+        lon, lat = to_wgs84_from(source, spec).transform(x, y, errcheck=False)
     if not (math.isfinite(lon) and math.isfinite(lat)) or abs(lat) > 90 or abs(lon) > 180:
         swapped = spec.upper() in _WGS84_SPECS and abs(x) <= 90 < abs(y) <= 180
         raise InvalidInput(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,17 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.analysis.places import in_force
 from vbis_geo.analysis.species import species_of_records
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.db.base import EQUAL_AREA_SRID
 from vbis_geo.errors import InvalidInput
-from vbis_geo.geodesy import resolve_crs, to_wgs84
+from vbis_geo.geodesy import to_wgs84
+from vbis_geo.ingest.rasters import raster_layers
 
+#: the raster layer whose classes a report counts (layers/rasters/landcover.yml)
+LANDCOVER = "landcover"
 #: the largest polygon reported on (km², in the equal-area CRS): every province fits
 MAX_AREA_KM2 = 25_000
 #: the most vertices a polygon may have (all its rings)
@@ -96,6 +100,12 @@ def parse_geometry(value: object, field: str = "geometry") -> tuple[BaseGeometry
             geom = shapely_wkt.loads(text)
         except shapely.errors.ShapelyError as exc:
             raise InvalidInput(f"{field}: not WKT ({exc})", hint=_WKT_HINT) from None
+        except NotImplementedError:  # curved geometries (CURVEPOLYGON, MULTISURFACE...)
+            kind = text.split("(", 1)[0].strip().upper()
+            raise InvalidInput(
+                f"{field}: a {kind}; expected a Polygon or MultiPolygon (straight edges)",
+                hint=_WKT_HINT,
+            ) from None
     elif isinstance(value, dict):
         value, named = _geojson_geometry(value, field)
         try:
@@ -134,6 +144,12 @@ def _geojson_geometry(obj: dict[str, Any], field: str) -> tuple[dict[str, Any], 
     crs = obj.get("crs")
     if isinstance(crs, dict) and isinstance(crs.get("properties"), dict):
         named = crs["properties"].get("name")
+        if named is not None and not isinstance(named, str):
+            raise InvalidInput(
+                f"{field}.crs.properties.name: expected a CRS name as text, such as "
+                f"'urn:ogc:def:crs:EPSG::3405', not {named!r}",
+                hint="or leave the crs member out and give crs=EPSG:3405",
+            )
     kind = obj.get("type")
     if kind == "Feature":
         geometry = obj.get("geometry")
@@ -161,6 +177,42 @@ def _geojson_geometry(obj: dict[str, Any], field: str) -> tuple[dict[str, Any], 
     )
 
 
+def polygon_crs(given: Sequence[tuple[str, object]], field: str = "crs") -> str:
+    """The CRS of a polygon from the places that may give it, ``(where, spec)`` pairs in order
+    of precedence (a request's body and query, the geometry's own: EWKT ``SRID=``, a GeoJSON
+    ``crs`` member); those given must agree. EPSG:4326 when none is given.
+
+    Raises :class:`InvalidInput` naming ``field`` for a spec that is not text, not a CRS of
+    places (:func:`~vbis_geo.analysis.inputs.place_crs`), or that disagrees with another."""
+    specs = []
+    for where, spec in given:
+        if spec is None or spec == "":
+            continue
+        if not isinstance(spec, str):
+            raise InvalidInput(f"{field}: expected text such as 'EPSG:3405', not {spec!r}")
+        if spec.strip():
+            specs.append((where, spec.strip(), place_crs(spec.strip(), field)))
+    for where, spec, crs in specs[1:]:
+        first_where, first, first_crs = specs[0]
+        if not crs.equals(first_crs, ignore_axis_order=True):
+            raise InvalidInput(
+                f"{field}: the {first_where} says {first!r}, the {where} {spec!r}",
+                hint="give the CRS once (the geometry's own: EWKT SRID=, GeoJSON crs member)",
+            )
+    return specs[0][1] if specs else "EPSG:4326"
+
+
+def landcover_source(raster_dir: Path, layers_dir: Path) -> tuple[Path, dict[int, str]] | None:
+    """The land-cover raster (``<raster_dir>/landcover.tif``, as ``vbis-geo raster load``
+    writes it) and its class names (``<layers_dir>/rasters/landcover.yml``); None when it is
+    not loaded (a report without land cover)."""
+    path = raster_dir / f"{LANDCOVER}.tif"
+    if not path.is_file():
+        return None
+    layers = {r.id: r for r in raster_layers(layers_dir)}
+    return path, dict(layers[LANDCOVER].classes) if LANDCOVER in layers else {}
+
+
 def polygon_in_wgs84(
     geom: BaseGeometry, crs: str = "EPSG:4326", field: str = "geometry"
 ) -> BaseGeometry:
@@ -168,7 +220,8 @@ def polygon_in_wgs84(
     the globe, at most :data:`MAX_AREA_KM2`.
 
     Raises :class:`InvalidInput` for an invalid polygon (naming the reason and where, in the
-    CRS given), a CRS that :func:`resolve_crs` does not read, or coordinates off the globe;
+    CRS given), a CRS that is not one of places (:func:`~vbis_geo.analysis.inputs.place_crs`:
+    unreadable, geocentric, vertical, not of the Earth), or coordinates off the globe;
     :class:`LimitExceeded` for a polygon too large.
     """
     if not geom.is_valid:
@@ -178,7 +231,7 @@ def polygon_in_wgs84(
             hint="rings must not cross themselves or each other; repair it first "
             "(QGIS: Vector > Geometry Tools > Fix Geometries; PostGIS: ST_MakeValid)",
         )
-    source = resolve_crs(crs)
+    source = place_crs(crs)
     if not _is_wgs84(source):
         if source.is_geographic:
             step = _DENSIFY_DEGREES
@@ -190,7 +243,7 @@ def polygon_in_wgs84(
                 f"far more than a polygon of the limit, {MAX_AREA_KM2:,} km², can have",
                 hint="are the coordinates in the CRS given?",
             )
-        geom = _transformed(shapely.segmentize(geom, step), to_wgs84(source))
+        geom = _transformed(shapely.segmentize(geom, step), to_wgs84_from(source, crs))
     coords = shapely.get_coordinates(geom)
     if (
         not np.isfinite(coords).all()

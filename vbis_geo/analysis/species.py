@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter, bind_lists, is_threatened, statuses_json
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
 from vbis_geo.errors import InvalidInput, NotFound
@@ -54,6 +55,7 @@ class Area:
 
 def protected_area(conn: Connection, code: str, as_of: dt.date | None) -> Area:
     """The protected area ``code`` (as it was on ``as_of``); :class:`NotFound` naming it."""
+    plain_text("code", code, "the code of a protected area, e.g. PA-CUC-PHUONG")
     row = conn.execute(
         sa.text(
             "SELECT id, code, name_vi, name_en FROM protected_areas WHERE code = :code "

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.db.models.taxa import STATUS_CATEGORIES
 from vbis_geo.errors import InvalidInput
 
@@ -41,7 +42,11 @@ class TaxonFilter:
         getlist = getattr(args, "getlist", None)
         raw_statuses = getlist("status") if getlist else _as_list(args.get("status"))
         statuses = tuple(_status(s) for s in raw_statuses if s)
-        groups = tuple((rank, str(args[rank])) for rank in GROUP_RANKS if args.get(rank))
+        groups = tuple(
+            (rank, plain_text(rank, str(args[rank]), f"the scientific name of a {rank}"))
+            for rank in GROUP_RANKS
+            if args.get(rank)
+        )
         return cls(
             statuses=statuses,
             threatened=_flag(args, "threatened"),

@@ -83,6 +83,11 @@ class Mapping:
     def read(cls, path: Path, tgt: Target) -> Mapping:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{path}: the mapping file is not UTF-8 text ({exc})",
+                hint="a mapping file is YAML, saved as UTF-8",
+            ) from None
         except (OSError, yaml.YAMLError) as exc:
             raise InvalidInput(f"{path}: cannot read the mapping file ({exc})") from None
         if not isinstance(raw, dict) or set(raw) - {"fields", "values", "constants"}:
@@ -90,6 +95,19 @@ class Mapping:
                 f"{path}: a mapping file has the keys fields, values and constants",
                 hint="fields: {name_vi: TEN_KBT}, values: {legal_category: {VQG: national_park}}",
             )
+        hint = "fields: {name_vi: TEN_KBT}, values: {legal_category: {VQG: national_park}}"
+        for key, value in raw.items():
+            if not isinstance(value, dict | None):
+                raise InvalidInput(
+                    f"{path}: {key} is a {type(value).__name__}; expected a mapping", hint=hint
+                )
+        for name, spellings in (raw.get("values") or {}).items():
+            if not isinstance(spellings, dict | None):
+                raise InvalidInput(
+                    f"{path}: values.{name} is a {type(spellings).__name__}; expected a mapping "
+                    "of source value -> stored value",
+                    hint=hint,
+                )
         mapping = cls(
             fields={str(k): str(v) for k, v in (raw.get("fields") or {}).items()},
             values={

@@ -128,14 +128,18 @@ def render_config(layers: list[Layer], rasters: list[RasterLayer] | None = None)
 
 
 #: the spatial questions offered as OGC API - Processes (vbis_geo/publish/processes.py)
-PROCESSES = {"species-in-area": "SpeciesInAreaProcessor"}
+PROCESSES = {"species-in-area": "SpeciesInAreaProcessor", "area-report": "AreaReportProcessor"}
 
 
 def _processes() -> dict:  # type: ignore[type-arg]
+    """Each process reads the database and, for the area report's land cover, the rasters."""
     return {
         process_id: {
             "type": "process",
-            "processor": {"name": f"vbis_geo.publish.processes.{name}", "data": _data()},
+            "processor": {
+                "name": f"vbis_geo.publish.processes.{name}",
+                "data": {**_data(), "raster_dir": "${VBIS_OGC_RASTER_DIR}"},
+            },
         }
         for process_id, name in PROCESSES.items()
     }

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
+from vbis_geo.analysis import report
 from vbis_geo.analysis import species as species_q
 from vbis_geo.analysis.assignment import ensure_current
 from vbis_geo.analysis.taxa import TaxonFilter
@@ -22,6 +24,7 @@ from vbis_geo.db.models.protected_areas import ZONE_TYPES
 from vbis_geo.db.models.taxa import STATUS_CATEGORIES
 from vbis_geo.errors import InvalidInput, NotFound
 from vbis_geo.publish.features import _engine, _url, reader
+from vbis_geo.settings import PROJECT_DIR
 
 
 class ProcessInputError(ProcessorExecuteError):
@@ -136,10 +139,7 @@ class SpeciesInAreaProcessor(BaseProcessor):
             if not isinstance(code, str) or not code:
                 raise InvalidInput("protected_area: expected the code of a protected area")
             as_of = _date(data.get("as_of"))
-            args = {k: data[k] for k in _FILTER_INPUTS if data.get(k) is not None}
-            taxa = TaxonFilter.from_args(
-                {k: str(v).lower() if isinstance(v, bool) else v for k, v in args.items()}
-            )
+            taxa = _taxon_filter(data)
             ensure_current(_engine(_url(self.data)))
             with reader(self.data) as conn:
                 area = species_q.protected_area(conn, code, as_of)
@@ -151,6 +151,152 @@ class SpeciesInAreaProcessor(BaseProcessor):
         except NotFound as exc:
             raise ProcessNotFound(user_msg=exc.message) from None
         return "application/json", {"id": "species", "value": answer}
+
+
+#: media types a polygon given as a qualified value may name
+_GEOJSON_TYPES = ("application/geo+json", "application/json")
+_WKT_TYPES = ("application/wkt", "text/plain")
+_EXAMPLE_POLYGON = {
+    "type": "Polygon",
+    "coordinates": [
+        [[105.60, 20.25], [105.66, 20.25], [105.66, 20.31], [105.60, 20.31], [105.60, 20.25]]
+    ],
+}
+
+AREA_REPORT = {
+    "version": "1.0.0",
+    "id": "area-report",
+    "title": _text("Báo cáo vùng", "Area report"),
+    "description": _text(
+        "Các loài (với tình trạng bảo tồn), các khu bảo tồn và phân khu mà một đa giác chạm "
+        "tới (diện tích chồng lấn, ha) và lớp phủ đất của nó; như POST /api/area-report.",
+        "The species (with their statuses), the protected areas and zones a polygon touches "
+        "(overlap in hectares, equal-area EPSG:6933) and its land cover; as POST "
+        "/api/area-report. Limits: 25,000 km2 and 10,000 vertices.",
+    ),
+    "jobControlOptions": ["sync-execute"],
+    "keywords": ["species", "protected area", "land cover", "area report", "biodiversity"],
+    "links": [],
+    "inputs": {
+        "polygon": {
+            "title": "Polygon",
+            "description": "a GeoJSON Polygon or MultiPolygon (or a Feature with one), or WKT "
+            "(EWKT: SRID=3405;POLYGON(...)) text; either directly or as a qualified value "
+            '{"value": ..., "mediaType": "application/geo+json" or "application/wkt"}. '
+            "Coordinates are x, y in crs (longitude, latitude by default)",
+            "schema": {
+                "oneOf": [
+                    {
+                        "allOf": [
+                            {"format": "geojson-geometry"},
+                            {
+                                "type": "object",
+                                "required": ["type", "coordinates"],
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+                                    "coordinates": {"type": "array"},
+                                },
+                            },
+                        ]
+                    },
+                    {"type": "string", "contentMediaType": "application/wkt"},
+                ]
+            },
+            "minOccurs": 1,
+            "maxOccurs": 1,
+        },
+        "crs": {
+            "title": "CRS",
+            "description": "the polygon's CRS: EPSG:4326 (the default), EPSG:4756, EPSG:3405, "
+            "EPSG:3406, vn2000-tm3:<province or meridian>, or any geographic or projected CRS",
+            "schema": {"type": "string"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "as_of": {
+            "title": "As of",
+            "description": "the records made by then and the areas in force then (without it: "
+            "every record, the areas in force today)",
+            "schema": {"type": "string", "format": "date"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        **_FILTER_INPUTS,
+    },
+    "outputs": {
+        "report": {
+            "title": "Area report",
+            "description": "the same document as POST /api/area-report",
+            "schema": {"type": "object", "contentMediaType": "application/json"},
+        }
+    },
+    "example": {"inputs": {"polygon": _EXAMPLE_POLYGON, "class": "Aves"}},
+}
+
+
+class AreaReportProcessor(BaseProcessor):
+    """``area-report``: POST /api/area-report as a process."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        super().__init__(processor_def, AREA_REPORT)
+        self.data = processor_def["data"]
+
+    def execute(
+        self, data: dict[str, Any], outputs: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        try:
+            value, named = report.parse_geometry(_polygon_input(data.get("polygon")), "polygon")
+            crs = report.polygon_crs([("crs input", data.get("crs")), ("polygon", named)])
+            as_of = _date(data.get("as_of"))
+            taxa = _taxon_filter(data)
+            polygon = report.polygon_in_wgs84(value, crs, "polygon")
+            landcover = report.landcover_source(
+                Path(str(self.data.get("raster_dir") or "")), PROJECT_DIR / "layers"
+            )
+            ensure_current(_engine(_url(self.data)))
+            with reader(self.data) as conn:
+                answer = report.area_report(
+                    conn, polygon, as_of=as_of, taxa=taxa, landcover=landcover
+                )
+        except InvalidInput as exc:
+            raise ProcessInputError(user_msg=exc.message) from None
+        answer["polygon"]["crs"] = crs
+        return "application/json", {"id": "report", "value": answer}
+
+
+def _polygon_input(value: object) -> object:
+    """The polygon of the ``polygon`` input: GeoJSON or WKT as given, or the ``value`` of an
+    OGC API - Processes qualified value (whose ``mediaType``, if any, must be GeoJSON's or
+    WKT's). A link (``href``) is not fetched."""
+    if value is None or value == "":
+        raise InvalidInput(
+            "polygon is required: a GeoJSON Polygon or MultiPolygon (or a Feature with one), "
+            "or WKT text"
+        )
+    if isinstance(value, dict) and "type" not in value:
+        if "href" in value:
+            raise InvalidInput("polygon: a link (href) is not fetched; give the polygon itself")
+        if "value" not in value:
+            raise InvalidInput(
+                "polygon: a JSON object without type or value; expected a GeoJSON geometry or a "
+                'qualified value {"value": ..., "mediaType": ...}'
+            )
+        media_type = value.get("mediaType")
+        if media_type is not None and media_type not in _GEOJSON_TYPES + _WKT_TYPES:
+            raise InvalidInput(
+                f"polygon.mediaType {media_type!r}: expected one of "
+                f"{', '.join(_GEOJSON_TYPES + _WKT_TYPES)}"
+            )
+        return value["value"]
+    return value
+
+
+def _taxon_filter(data: dict[str, Any]) -> TaxonFilter:
+    """The taxon filters among the inputs (booleans as JSON gives them)."""
+    args = {k: data[k] for k in _FILTER_INPUTS if data.get(k) is not None}
+    return TaxonFilter.from_args(
+        {k: str(v).lower() if isinstance(v, bool) else v for k, v in args.items()}
+    )
 
 
 def _date(value: object) -> dt.date | None:

@@ -14,19 +14,39 @@ from flask import Blueprint, Response, current_app
 from vbis_geo import __version__
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
 from vbis_geo.db.models.taxa import STATUS_CATEGORIES
+from vbis_geo.ingest.targets import all_targets
 
 bp = Blueprint("api_openapi", __name__)
 
 _JSON = "application/json"
+#: a status condition: a list, and after a colon one or more of its categories
+_STATUS_PATTERN = f"^({'|'.join(STATUS_CATEGORIES)})(:[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*)?$"  # noqa: RUF027
+#: a small polygon in Cúc Phương National Park (lon/lat), the example of the area report
+_EXAMPLE_RING = [
+    [105.60, 20.25], [105.66, 20.25], [105.66, 20.31], [105.60, 20.31], [105.60, 20.25],
+]  # fmt: skip
+_EXAMPLE_WKT = "POLYGON((" + ", ".join(f"{x} {y}" for x, y in _EXAMPLE_RING) + "))"
+#: the text of a CRS the questions read (vbis_geo.geodesy.resolve_crs)
+#: four comma-separated decimal numbers
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+_BBOX_PATTERN = f"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+_CRS_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 2000}
+_CRS_TEXT = (
+    "EPSG:4326 (the default), EPSG:4756, EPSG:3405, EPSG:3406, vn2000-tm3:<province or "
+    "meridian>, or any geographic or projected CRS as EPSG code, WKT or PROJ string"
+)
 
 
 def _param(name: str, description: str, schema: dict[str, Any], *, where: str = "query",
-           required: bool = False, explode: bool | None = None) -> dict[str, Any]:  # fmt: skip
+           required: bool = False, explode: bool | None = None,
+           example: Any = None) -> dict[str, Any]:  # fmt: skip
     param = {"name": name, "in": where, "description": description, "schema": schema}
     if required or where == "path":
         param["required"] = True
     if explode is not None:
         param["style"], param["explode"] = "form", explode
+    if example is not None:
+        param["example"] = example
     return param
 
 
@@ -37,8 +57,9 @@ def _ref(name: str) -> dict[str, str]:
 PARAMETERS: dict[str, dict[str, Any]] = {
     "as_of": _param(
         "as_of",
-        "the areas as they were on this date, and the records made by then",
+        "the areas as they were on this date, and the records made by then (YYYY-MM-DD)",
         {"type": "string", "format": "date"},
+        example="2024-12-31",
     ),
     "f_table": _param(
         "f", "the answer's format", {"type": "string", "enum": ["json", "csv"], "default": "json"}
@@ -48,8 +69,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "a status list and, after a colon, categories (any of them): iucn_red_list:CR,EN. "
         "Repeat for several conditions, all of which must hold. "
         f"Lists: {', '.join(STATUS_CATEGORIES)}",
-        {"type": "array", "items": {"type": "string", "pattern": r"^[a-z_]+(:[A-Za-z,]+)?$"}},
+        {"type": "array", "items": {"type": "string", "pattern": _STATUS_PATTERN}},
         explode=True,
+        example=["iucn_red_list:CR,EN"],
     ),
     **{
         flag: _param(
@@ -58,8 +80,19 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         for flag in ("threatened", "endemic", "invasive")
     },
     **{
-        rank: _param(rank, f"only species of this {rank} (scientific name)", {"type": "string"})
-        for rank in ("kingdom", "phylum", "class", "order", "family")
+        rank: _param(
+            rank,
+            f"only species of this {rank} (scientific name, any case)",
+            {"type": "string", "minLength": 1, "maxLength": 200},
+            example=example,
+        )
+        for rank, example in (
+            ("kingdom", "Animalia"),
+            ("phylum", "Chordata"),
+            ("class", "Aves"),
+            ("order", "Primates"),
+            ("family", "Hominidae"),
+        )
     },
 }
 TAXON_FILTERS = [
@@ -161,8 +194,15 @@ def paths() -> dict[str, Any]:
                 "description": "A dry run (validation and report only) unless the request "
                 "carries the ingest token; the report lists every rejected or repaired row.",
                 "operationId": "ingest",
+                "security": [{}, {"ingestToken": []}],
                 "parameters": [
-                    _param("layer", "the table to load into", {"type": "string"}, where="path")
+                    _param(
+                        "layer",
+                        "the layer to load into",
+                        {"type": "string", "enum": sorted(all_targets())},
+                        where="path",
+                        example="occurrences",
+                    )
                 ],
                 "requestBody": {
                     "required": True,
@@ -172,13 +212,30 @@ def paths() -> dict[str, Any]:
                                 "type": "object",
                                 "required": ["file"],
                                 "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "mapping": {"type": "string", "format": "binary"},
-                                    "crs": {"type": "string"},
-                                    "province": {"type": "string"},
-                                    "source_layer": {"type": "string"},
+                                    "file": {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": "the data, its name with a suffix: "
+                                        ".shp (zipped with its parts), .gpkg, .geojson, .kml, "
+                                        ".kmz, .csv, .tsv, .xlsx or a Darwin Core Archive .zip",
+                                    },
+                                    "mapping": {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "description": "a YAML mapping file: fields, values, "
+                                        "constants",
+                                    },
+                                    "crs": {**_CRS_SCHEMA, "description": _CRS_TEXT},
+                                    "province": {
+                                        "type": "string",
+                                        "description": "the province of a VN-2000 TM-3 file",
+                                    },
+                                    "source_layer": {
+                                        "type": "string",
+                                        "description": "the layer of a multi-layer file",
+                                    },
                                     **{
-                                        flag: {"type": "boolean"}
+                                        flag: {"type": "boolean", "default": False}
                                         for flag in (
                                             "dry_run",
                                             "skip_rejected",
@@ -188,13 +245,28 @@ def paths() -> dict[str, Any]:
                                         )
                                     },  # fmt: skip
                                 },
-                            }
+                            },
+                            "encoding": {
+                                name: {
+                                    "headers": {
+                                        "Content-Disposition": {
+                                            "schema": {"type": "string"},
+                                            "example": f'form-data; name="{name}"; '
+                                            f'filename="{filename}"',
+                                        }
+                                    }
+                                }
+                                for name, filename in (
+                                    ("file", "records.csv"),
+                                    ("mapping", "mapping.yml"),
+                                )
+                            },
                         }
                     },
                 },
                 "responses": {
                     **_ok("loaded, or validated (dry run)", {"type": "object"}, csv=True),
-                    **_errors(400, 401, 413, 422),
+                    **_errors(400, 401, 404, 413, 422),
                 },
             }
         },
@@ -205,7 +277,13 @@ def paths() -> dict[str, Any]:
                 "with its number of records, first and last record date and statuses.",
                 "operationId": "protectedAreaSpecies",
                 "parameters": [
-                    _param("code", "the protected area's code", {"type": "string"}, where="path"),
+                    _param(
+                        "code",
+                        "the protected area's code",
+                        {"type": "string", "minLength": 1, "maxLength": 100},
+                        where="path",
+                        example="PA-CUC-PHUONG",
+                    ),
                     _param(
                         "zone_type",
                         "only the records in the area's zones of this type",
@@ -243,8 +321,9 @@ def paths() -> dict[str, Any]:
                     _param(
                         "q",
                         "part of a name (2 characters or more)",
-                        {"type": "string", "minLength": 2},
+                        {"type": "string", "minLength": 2, "maxLength": 200},
                         required=True,
+                        example="Panthera",
                     ),  # fmt: skip
                     _param(
                         "limit",
@@ -260,7 +339,13 @@ def paths() -> dict[str, Any]:
                 "summary": "Protected areas where a taxon (with its lower ranks) is recorded",
                 "operationId": "taxonProtectedAreas",
                 "parameters": [
-                    _param("id", "the taxon's id", {"type": "integer"}, where="path"),
+                    _param(
+                        "id",
+                        "the taxon's id (as /api/taxa answers it)",
+                        {"type": "integer", "format": "int64", "minimum": 1},
+                        where="path",
+                        example=1,
+                    ),
                     _ref("f_table"),
                 ],
                 "responses": {
@@ -300,8 +385,10 @@ def stats_paths() -> dict[str, Any]:
                     ),  # fmt: skip
                     _param(
                         "bbox",
-                        "minlon,minlat,maxlon,maxlat: only cells touching it (by=grid)",
-                        {"type": "string"},
+                        "minlon,minlat,maxlon,maxlat in degrees (WGS 84): only the areas or "
+                        "cells touching it",
+                        {"type": "string", "pattern": _BBOX_PATTERN},
+                        example="105.5,20.0,106.0,20.5",
                     ),  # fmt: skip
                     _ref("as_of"),
                     *TAXON_FILTERS,
@@ -371,7 +458,7 @@ def stats_paths() -> dict[str, Any]:
 
 def area_paths() -> dict[str, Any]:
     """What is here, and the area report (vbis_geo/web/questions_area.py)."""
-    coordinate = {"type": "number"}
+    number = {"type": "number"}
     return {
         "/api/whats-here": {
             "get": {
@@ -379,21 +466,31 @@ def area_paths() -> dict[str, Any]:
                 "description": "Protected area and zone, wetland, ecosystem, planning zone and "
                 "province (as of a date) containing the point (a point on a boundary is in "
                 "both areas), and the nearest protected area with its geodesic distance. "
-                "Coordinates are x then y in the CRS: lon/lat, or easting/northing.",
+                "Coordinates are x then y in the CRS: lon and lat, or x and y (easting and "
+                "northing) -- one pair, not both.",
                 "operationId": "whatsHere",
                 "parameters": [
-                    _param("lon", "longitude (geographic CRS)", coordinate),
-                    _param("lat", "latitude (geographic CRS)", coordinate),
-                    _param("x", "easting (projected CRS), instead of lon", coordinate),
-                    _param("y", "northing (projected CRS), instead of lat", coordinate),
                     _param(
-                        "crs",
-                        "the point's CRS: EPSG:4326 (default), EPSG:4756, "
-                        "EPSG:3405, EPSG:3406, vn2000-tm3:<province>, ...",
-                        {"type": "string"},
+                        "lon",
+                        "longitude (geographic CRS), with lat",
+                        {"type": "number", "minimum": -180, "maximum": 180},
+                        example=105.62,
                     ),  # fmt: skip
+                    _param(
+                        "lat",
+                        "latitude (geographic CRS), with lon",
+                        {"type": "number", "minimum": -90, "maximum": 90},
+                        example=20.28,
+                    ),  # fmt: skip
+                    _param("x", "easting (projected CRS), with y, instead of lon", number),
+                    _param("y", "northing (projected CRS), with x, instead of lat", number),
+                    _param("crs", f"the point's CRS: {_CRS_TEXT}", _CRS_SCHEMA),
                     _ref("as_of"),
-                    _param("f", "the answer's format", {"type": "string", "enum": ["json"]}),
+                    _param(
+                        "f",
+                        "the answer's format",
+                        {"type": "string", "enum": ["json"], "default": "json"},
+                    ),  # fmt: skip
                 ],
                 "responses": {**_ok("the areas here", {"type": "object"}), **_errors(400)},
             }
@@ -401,15 +498,20 @@ def area_paths() -> dict[str, Any]:
         "/api/area-report": {
             "post": {
                 "summary": "Species, statuses, protected areas and land cover of a polygon",
-                "description": "The body is a GeoJSON Polygon, MultiPolygon or Feature, or "
-                "{geometry, crs, as_of}, or WKT as text/plain. Limits: 25,000 km2, 10,000 "
-                "vertices (400 LimitExceeded).",
+                "description": "The polygon is the body (a GeoJSON Polygon, MultiPolygon or "
+                "Feature with one, or {geometry, crs, as_of}; or WKT as text/plain), or the "
+                "geometry query parameter with an empty body. Limits: 25,000 km2, 10,000 "
+                "vertices, a body of 2 MiB (400 LimitExceeded); an invalid polygon (a "
+                "self-intersection) is a 400 naming the reason and where.",
                 "operationId": "areaReport",
                 "parameters": [
                     _param(
-                        "geometry", "the polygon as WKT, instead of a body", {"type": "string"}
+                        "geometry",
+                        "the polygon as WKT (or GeoJSON text), with an empty body",
+                        {"type": "string", "minLength": 1},
+                        example=_EXAMPLE_WKT,
                     ),  # fmt: skip
-                    _param("crs", "the polygon's CRS (default EPSG:4326)", {"type": "string"}),
+                    _param("crs", f"the polygon's CRS: {_CRS_TEXT}", _CRS_SCHEMA),
                     _ref("as_of"),
                     *TAXON_FILTERS,
                     _ref("f_table"),
@@ -417,9 +519,18 @@ def area_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": False,
                     "content": {
-                        "application/json": {"schema": {"type": "object"}},
-                        "application/geo+json": {"schema": {"type": "object"}},
-                        "text/plain": {"schema": {"type": "string"}},
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/AreaReportBody"},
+                            "example": {"geometry": _EXAMPLE_WKT, "as_of": "2024-12-31"},
+                        },
+                        "application/geo+json": {
+                            "schema": {"$ref": "#/components/schemas/PolygonGeoJSON"},
+                            "example": {"type": "Polygon", "coordinates": [_EXAMPLE_RING]},
+                        },
+                        "text/plain": {
+                            "schema": {"type": "string", "minLength": 1},
+                            "example": _EXAMPLE_WKT,
+                        },
                     },
                 },
                 "responses": {
@@ -427,6 +538,83 @@ def area_paths() -> dict[str, Any]:
                     **_errors(400, 413),
                 },
             }
+        },
+    }
+
+
+def _geometry_schemas() -> dict[str, dict[str, Any]]:
+    """GeoJSON (RFC 7946) polygons, and the body of an area report."""
+    position = {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 3,
+        "description": "x, y: longitude and latitude, or easting and northing in crs",
+    }
+    ring = {
+        "type": "array",
+        "items": position,
+        "minItems": 4,
+        "description": "a closed ring: the first position repeated last",
+    }
+    polygon = {"type": "array", "items": ring, "minItems": 1}
+    return {
+        "Polygon": {
+            "type": "object",
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Polygon"]},
+                "coordinates": polygon,
+            },
+        },
+        "MultiPolygon": {
+            "type": "object",
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {"type": "string", "enum": ["MultiPolygon"]},
+                "coordinates": {"type": "array", "items": polygon, "minItems": 1},
+            },
+        },
+        "PolygonFeature": {
+            "type": "object",
+            "required": ["type", "geometry"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Polygon"},
+                        {"$ref": "#/components/schemas/MultiPolygon"},
+                    ]
+                },
+                "properties": {"type": "object", "nullable": True},
+            },
+        },
+        "PolygonGeoJSON": {
+            "oneOf": [
+                {"$ref": "#/components/schemas/Polygon"},
+                {"$ref": "#/components/schemas/MultiPolygon"},
+                {"$ref": "#/components/schemas/PolygonFeature"},
+            ]
+        },
+        "AreaReportBody": {
+            "oneOf": [
+                {"$ref": "#/components/schemas/PolygonGeoJSON"},
+                {
+                    "type": "object",
+                    "required": ["geometry"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "geometry": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/PolygonGeoJSON"},
+                                {"type": "string", "minLength": 1, "description": "WKT"},
+                            ]
+                        },
+                        "crs": {**_CRS_SCHEMA, "description": _CRS_TEXT},
+                        "as_of": {"type": "string", "format": "date"},
+                    },
+                },
+            ]
         },
     }
 
@@ -442,7 +630,18 @@ def document(server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "paths": {**paths(), **stats_paths(), **area_paths()},
-        "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
+        "components": {
+            "parameters": PARAMETERS,
+            "schemas": {**SCHEMAS, **_geometry_schemas()},
+            "securitySchemes": {
+                "ingestToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "VBIS_INGEST_TOKEN: writing an upload needs it; without it "
+                    "an upload is a dry run",
+                }
+            },
+        },
     }
 
 

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, request
 
 from vbis_geo.analysis import species as species_q
 from vbis_geo.analysis.assignment import ensure_current
+from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.errors import InvalidInput
 from vbis_geo.web import db
@@ -104,6 +105,7 @@ def taxa_search() -> Response:
     q = (request.args.get("q") or "").strip()
     if len(q) < 2:
         raise InvalidInput("q: expected at least 2 characters of a scientific or common name")
+    plain_text("q", q, "a part of a scientific or common name")
     try:
         limit = int(request.args.get("limit", 20))
     except ValueError:

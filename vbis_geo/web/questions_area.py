@@ -19,10 +19,10 @@ from flask import Blueprint, Response, current_app, request
 
 from vbis_geo.analysis import places, report
 from vbis_geo.analysis.assignment import ensure_current
+from vbis_geo.analysis.inputs import place_crs
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.errors import InvalidInput
-from vbis_geo.geodesy import resolve_crs
-from vbis_geo.ingest.rasters import raster_layers, raster_path
+from vbis_geo.ingest.rasters import raster_path
 from vbis_geo.settings import Settings
 from vbis_geo.web import db
 from vbis_geo.web.questions import (
@@ -38,9 +38,7 @@ bp = Blueprint("questions_area", __name__)
 
 #: the largest area-report request body (bytes): 10,000 vertices of GeoJSON are ~400 kB
 MAX_BODY_BYTES = 2 * 1024**2
-LANDCOVER = "landcover"
 _BODY_MEMBERS = ("geometry", "crs", "as_of")
-_CRS_HINT = "e.g. crs=EPSG:4326 (the default), EPSG:3405, EPSG:4756 or vn2000-tm3:Hà Nội"
 
 
 @bp.get("/whats-here")
@@ -93,7 +91,9 @@ def area_report() -> Response:
     taxa = TaxonFilter.from_args(request.args)
     geometry, members = _report_input()
     value, named_crs = report.parse_geometry(geometry)
-    crs = _crs_given(members.get("crs"), request.args.get("crs"), named_crs)
+    crs = report.polygon_crs(
+        [("body", members.get("crs")), ("query", request.args.get("crs")), ("geometry", named_crs)]
+    )
     body_date = _date("as_of", members.get("as_of"))
     as_of = _agreeing("as_of", body_date, as_of_arg())
     polygon = report.polygon_in_wgs84(value, crs)
@@ -141,31 +141,8 @@ def _number(name: str) -> float:
 def _crs(raw: str | None) -> str:
     """The CRS specification asked for (default EPSG:4326), checked to be readable."""
     spec = (raw or "").strip() or "EPSG:4326"
-    try:
-        resolve_crs(spec)
-    except InvalidInput as exc:
-        raise InvalidInput(f"crs: {exc.message}", hint=exc.hint or _CRS_HINT) from None
+    place_crs(spec)  # a geographic or projected CRS, else a 400 naming crs
     return spec
-
-
-def _crs_given(in_body: object, in_query: str | None, named: str | None) -> str:
-    """The polygon's CRS: the body's ``crs``, the query's, the geometry's own (EWKT ``SRID=``,
-    a GeoJSON ``crs`` member), which must agree where several are given; EPSG:4326 by default."""
-    if in_body is not None and not isinstance(in_body, str):
-        raise InvalidInput(f"crs: expected text such as 'EPSG:3405', not {in_body!r}")
-    given = [
-        (where, _crs(spec))
-        for where, spec in (("body", in_body), ("query", in_query), ("geometry", named))
-        if spec
-    ]
-    for where, spec in given[1:]:
-        first_where, first = given[0]
-        if not resolve_crs(spec).equals(resolve_crs(first), ignore_axis_order=True):
-            raise InvalidInput(
-                f"crs: the {first_where} says {first!r}, the {where} {spec!r}",
-                hint="give the CRS once (the geometry's own: EWKT SRID=, GeoJSON crs member)",
-            )
-    return given[0][1] if given else "EPSG:4326"
 
 
 def _report_input() -> tuple[object, dict[str, Any]]:
@@ -241,8 +218,5 @@ def _agreeing(name: str, in_body: Any, in_query: Any) -> Any:
 def _landcover() -> tuple[Any, dict[int, str]] | None:
     """The land-cover raster's path and class names; None when it is not loaded."""
     settings: Settings = current_app.config["VBIS_SETTINGS"]
-    path = raster_path(settings, LANDCOVER)
-    if not path.is_file():
-        return None
-    layers = {r.id: r for r in raster_layers(settings.project_dir / "layers")}
-    return path, layers[LANDCOVER].classes if LANDCOVER in layers else {}
+    rasters = raster_path(settings, report.LANDCOVER).parent
+    return report.landcover_source(rasters, settings.project_dir / "layers")

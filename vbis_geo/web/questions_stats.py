@@ -13,9 +13,9 @@ Paths are kept stable for clients:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, jsonify, request
 
 from vbis_geo.analysis import gaps, overlap, richness
@@ -52,7 +52,8 @@ def richness_view() -> Response:
     taxa = TaxonFilter.from_args(request.args)
     if by == "grid":
         richness.grid_span(bbox, cell_km)  # too many cells: 400 before any work
-    ensure_current(db.engine())
+    # per-area richness without a date reads the stored per-area species counts
+    ensure_current(db.engine(), counts=by != "grid" and as_of is None)
     answer = richness.richness(
         db.connection(),
         by,
@@ -61,15 +62,24 @@ def richness_view() -> Response:
         bbox=bbox,
         taxa=taxa,
         geometry=fmt != "csv",
+        geojson_text=True,
     )
     if fmt == "csv":
         rows = [f["properties"] for f in answer["features"]]
         columns = CELL_COLUMNS if by == "grid" else AREA_COLUMNS
         return csv_response(rows, columns, f"richness-{by}.csv")
-    return Response(
-        json.dumps(answer, ensure_ascii=False, separators=(",", ":")),
-        mimetype="application/geo+json",
-    )
+    return geojson_response(answer)
+
+
+def geojson_response(answer: dict[str, Any]) -> Response:
+    """A richness answer whose geometries are GeoJSON text (``geojson_text``), as GeoJSON.
+
+    The outlines go out as the text PostGIS wrote: parsing and re-serialising them took longer
+    than the rest of the answer for the 34 provinces (2 MB; bench/results/questions.md)."""
+    for feature in answer["features"]:
+        if feature["geometry"] is not None:
+            feature["geometry"] = orjson.Fragment(feature["geometry"])
+    return Response(orjson.dumps(answer), mimetype="application/geo+json")
 
 
 @bp.get("/gap-analysis")

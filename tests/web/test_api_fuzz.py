@@ -1,0 +1,104 @@
+"""schemathesis, run against the /api OpenAPI document, finds no server error.
+
+The document is our own (``/api/openapi.json``, vbis_geo/web/api_openapi.py); schemathesis loads
+it from the application over WSGI and, for every operation, sends the examples, the coverage
+phase (boundary and invalid values of each parameter, unexpected methods) and random fuzzing, as
+tests/web/test_openapi_fuzz.py does for /ogc. The only check is "not a server error": a bad
+input must be a 400 naming the field, never a 500.
+
+``POST /api/ingest/{layer}`` is fuzzed as dry runs only: every generated form gets
+``dry_run=true`` (so that it reaches the readers and the validation rather than a 401), and the
+application fuzzed here has no ingest token (``VBIS_INGEST_TOKEN`` unset whatever the
+environment says), so a request with any ``Authorization`` header is a 401 before anything is
+read. A dry run's transaction is rolled back; the test checks that no table of the public
+schema (the layers) has gained or lost a row.
+
+Runs are reproducible (``derandomize``) and bounded: :data:`MAX_EXAMPLES` random examples per
+operation, ``VBIS_FUZZ_EXAMPLES`` and ``VBIS_FUZZ_RANDOM=1`` as for /ogc.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err, Ok
+
+pytestmark = [pytest.mark.db, pytest.mark.shared_data]
+
+INGEST = "POST /api/ingest/{layer}"
+
+#: random examples per operation (the coverage phase adds its own deterministic cases)
+MAX_EXAMPLES = int(os.environ.get("VBIS_FUZZ_EXAMPLES", "25"))
+
+
+@pytest.fixture(scope="module")
+def api_app(test_settings):  # type: ignore[no-untyped-def]
+    """The application without an ingest token (and without pygeoapi, which is fuzzed by
+    test_openapi_fuzz.py and can be mounted once per process): no request can write."""
+    from vbis_geo.web import create_app
+
+    return create_app(dataclasses.replace(test_settings, ingest_token=None), mount_ogc=False)
+
+
+@pytest.fixture(scope="module")
+def api_schema(api_app):  # type: ignore[no-untyped-def]
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
+
+
+@pytest.fixture(autouse=True)
+def _pytest_node_id(request):  # type: ignore[no-untyped-def]
+    """schemathesis 4.32's ``from_fixture`` reads ``request.node._nodeid``, which pytest 9.2
+    no longer has (see test_openapi_fuzz.py)."""
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
+def _counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The rows of every table of the public schema (the layers an ingest writes to)."""
+    with engine.connect() as conn:
+        return {
+            table: conn.execute(sa.text(f'SELECT count(*) FROM public."{table}"')).scalar_one()  # noqa: S608 (names from the catalogue)
+            for table in sa.inspect(conn).get_table_names(schema="public")
+        }
+
+
+@pytest.fixture(scope="module")
+def _nothing_written(engine):  # type: ignore[no-untyped-def]
+    before = _counts(engine)
+    yield
+    assert _counts(engine) == before, "the fuzzing wrote to the database"
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("VBIS_FUZZ_RANDOM") != "1",
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_server_error(case, _nothing_written) -> None:  # type: ignore[no-untyped-def]
+    if case.operation.label == INGEST and isinstance(case.body, dict):
+        case.body["dry_run"] = True  # validated and reported, never written (and not a 401)
+    response = case.call()
+    case.validate_response(response, checks=[not_a_server_error])
+
+
+def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore[no-untyped-def]
+    assert api_app.config["VBIS_SETTINGS"].ingest_token is None
+    results = list(api_schema.get_all_operations())
+    assert [str(r.err()) for r in results if isinstance(r, Err)] == []
+    labels = {r.ok().label for r in results if isinstance(r, Ok)}
+    assert "POST /api/area-report" in labels
+    assert INGEST in labels
+    assert "GET /api/whats-here" in labels
+    assert len(labels) == 10
