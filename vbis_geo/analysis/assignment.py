@@ -32,14 +32,22 @@ def stale_parts(conn: Connection) -> list[str]:
     return list(conn.execute(sa.text("SELECT name FROM analysis.state WHERE stale")).scalars())
 
 
-def ensure_current(engine: Engine, *, counts: bool = False) -> float | None:
+def ensure_current(
+    engine: Engine, *, counts: bool = False, conn: Connection | None = None
+) -> float | None:
     """Rebuild what a change left stale (the assignment after a bulk statement, the species of
     taxa after a change of taxa, the per-area species counts after any change); the seconds it
     took, or None when everything was current. The per-area counts only when ``counts`` (the
-    questions that read them), so that an edit does not make every question recount them."""
-    with engine.connect() as conn:
+    questions that read them), so that an edit does not make every question recount them.
+    ``conn``: the question's own connection, to check on without taking another from the pool
+    (read committed: the question's next statements see a rebuild made meanwhile)."""
+    if conn is not None:
         if not _needed(stale_parts(conn), counts):
             return None
+    else:
+        with engine.connect() as own:
+            if not _needed(stale_parts(own), counts):
+                return None
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL statement_timeout = 0"))

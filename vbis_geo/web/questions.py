@@ -64,7 +64,7 @@ def csv_response(rows: Iterable[dict[str, Any]], columns: list[str], filename: s
 
 def _current() -> None:
     """Make the record-to-area assignment current before a question reads it."""
-    ensure_current(db.engine())
+    ensure_current(db.engine(), conn=db.connection())
 
 
 SPECIES_COLUMNS = [

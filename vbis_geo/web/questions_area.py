@@ -97,7 +97,7 @@ def area_report() -> Response:
     body_date = _date("as_of", members.get("as_of"))
     as_of = _agreeing("as_of", body_date, as_of_arg())
     polygon = report.polygon_in_wgs84(value, crs)
-    ensure_current(db.engine())
+    ensure_current(db.engine(), conn=db.connection())
     answer = report.area_report(
         db.connection(), polygon, as_of=as_of, taxa=taxa, landcover=_landcover()
     )

@@ -53,7 +53,7 @@ def richness_view() -> Response:
     if by == "grid":
         richness.grid_span(bbox, cell_km)  # too many cells: 400 before any work
     # per-area richness without a date reads the stored per-area species counts
-    ensure_current(db.engine(), counts=by != "grid" and as_of is None)
+    ensure_current(db.engine(), counts=by != "grid" and as_of is None, conn=db.connection())
     answer = richness.richness(
         db.connection(),
         by,
@@ -87,7 +87,7 @@ def gap_analysis_view() -> Response:
     fmt = output_format()
     as_of = as_of_arg()
     taxa = TaxonFilter.from_args(request.args)
-    ensure_current(db.engine())
+    ensure_current(db.engine(), conn=db.connection())
     answer = gaps.gap_analysis(db.connection(), as_of=as_of, taxa=taxa)
     if fmt == "csv":
         rows = [_gap_row(r) for r in answer["taxa"]]
