@@ -55,11 +55,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from scratch import scratch_database  # bench/scratch.py
 
+from vbis_geo.catalog import load_layers
 from vbis_geo.db.migrate import upgrade
 from vbis_geo.demo.generate import DemoParameters
 from vbis_geo.demo.loader import load_demo
 from vbis_geo.ingest.admin_units import load_vietnam_provinces
-from vbis_geo.settings import Settings
+from vbis_geo.settings import PROJECT_DIR, Settings
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results" / "ogc_providers.md"
@@ -70,14 +71,12 @@ TIPG_REQUIREMENTS = ("tipg==1.6.1", "uvicorn==0.54.0", "asyncpg==0.32.0")
 TIPG_VENV = BENCH / ".venv-tipg"
 #: the tables tipg publishes (its catalogue is restricted to these)
 TIPG_TABLES = ("occurrences", "admin_units", "protected_areas")
-#: the tile fields of our served configuration (ogc_config/pygeoapi-config.yml), asked of tipg too
-TILE_FIELDS = {
-    "occurrences": ["taxon_id", "basis_of_record", "event_date"],
-    "admin_units": ["code", "name_vi", "valid_from", "valid_to"],
-    "protected_areas": ["code", "name_vi", "name_en", "legal_category", "iucn_category"],
-}
-#: our served occurrence layer's cap on points per tile above the grid zooms; tipg gets the same
-MAX_FEATURES_PER_TILE = 20000
+#: the tile options each layer is served with (layers/<id>.yml: fields, zooms, grid, cap)
+SERVED_TILES = {layer.id: dict(layer.tiles or {}) for layer in load_layers(PROJECT_DIR / "layers")}
+#: the tile fields of our served configuration, asked of tipg too
+TILE_FIELDS = {table: list(SERVED_TILES[table]["fields"]) for table in TIPG_TABLES}
+#: tipg's cap of points per tile, set to ours so that both send the same points
+MAX_FEATURES_PER_TILE = int(SERVED_TILES["occurrences"].get("max_features", 20000))
 Timing = list[float] | str
 #: the heading of the hand-written part of the results file, which a new run keeps
 READING = "## Reading these results"
@@ -464,13 +463,12 @@ def bench_tiles(
         "| tile kB ours / tipg |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    # each layer's tile options as served (layers/<id>.yml: fields, zooms, grid, max_features)
     for table, centre, options in (
-        ("occurrences", dense, {"fields": ["taxon_id", "basis_of_record", "event_date"],
-                                "zoom": {"min": 0, "max": 18}, "grid_until_zoom": 9}),
-        ("admin_units", HANOI, {"fields": ["code", "name_vi"], "zoom": {"min": 0, "max": 14}}),
-        ("protected_areas", (pa_lon, pa_lat), {"fields": TILE_FIELDS["protected_areas"],
-                                         "zoom": {"min": 0, "max": 16}}),
-    ):  # fmt: skip
+        ("occurrences", dense, SERVED_TILES["occurrences"]),
+        ("admin_units", HANOI, SERVED_TILES["admin_units"]),
+        ("protected_areas", (pa_lon, pa_lat), SERVED_TILES["protected_areas"]),
+    ):
         definition = {
             "name": "vbis", "type": "tile", "data": data, "table": table, "id_field": "id",
             "geom_field": "geom", "format": {"name": "mvt", "mimetype": "application/x"},
@@ -615,6 +613,7 @@ def _tile_floor(engine: sa.Engine, provider: object, z: int, x: int, y: int) -> 
     import vbis_geo.publish.tiles as tiles
 
     with engine.connect() as conn:
+        conn.execute(sa.text("SET jit = off"))  # as our reader runs it
         if hasattr(provider, "_statement"):  # one statement per tile, before the stored grid
             return conn.execute(provider._statement(z, x, y)).scalar()
         return provider._render(conn, tiles.MATRIX_SETS["WebMercatorQuad"], z, x, y)  # type: ignore[attr-defined]
