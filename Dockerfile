@@ -3,6 +3,12 @@
 #   docker build -t vbis-geo .
 #   docker run -e VBIS_DATABASE_URL=postgresql://vbis:...@db:5432/vbis -e VBIS_PUBLIC_URL=https://geo.example.vn -p 5000:5000 vbis-geo
 # Migrations: docker run --rm -e VBIS_DATABASE_URL=... vbis-geo vbis-geo db upgrade
+# the browser libraries the app serves itself (MapLibre GL JS), at the versions the lock fixes
+FROM node:20-bookworm-slim AS static
+WORKDIR /static
+COPY vbis_geo/web/static/package.json vbis_geo/web/static/package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev
+
 FROM python:3.11-slim-bookworm
 
 # GDAL, PROJ and GEOS runtimes (the Python wheels bundle their own; the tools serve ingest and
@@ -16,6 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY setup.cfg pyproject.toml README.md ./
 COPY vbis_geo ./vbis_geo
+COPY --from=static /static/node_modules ./vbis_geo/web/static/node_modules
 RUN pip install --no-cache-dir -e .
 COPY migrations ./migrations
 COPY layers ./layers
