@@ -12,7 +12,7 @@ from sqlalchemy import engine_from_config, pool
 
 from vbis_geo.db import models  # noqa: F401  (registers every table on Base.metadata)
 from vbis_geo.db.base import Base
-from vbis_geo.db.migrate import include_object
+from vbis_geo.db.migrate import include_name, include_object
 from vbis_geo.settings import Settings
 
 config = context.config
@@ -23,6 +23,8 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_schemas=True,
+        include_name=include_name,
         include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,

@@ -163,3 +163,34 @@ def live_server(app, test_settings: Settings) -> Iterator[str]:  # type: ignore[
     yield test_settings.public_url
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def make_account(engine: Engine):  # type: ignore[no-untyped-def]
+    """Create accounts (committed, through the functions ``vbis-geo users add`` calls); they,
+    their tokens and every failed-login count are deleted after the test."""
+    from vbis_geo.auth.store import create_account
+
+    created: list[str] = []
+
+    def make(username: str, role: str = "national_admin", **kwargs):  # type: ignore[no-untyped-def]
+        with engine.begin() as conn:
+            account = create_account(conn, username, role=role, **kwargs)
+        created.append(account.username)
+        return account
+
+    yield make
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM auth.accounts WHERE username = ANY(:names)"), {"names": created}
+        )
+        conn.execute(sa.text("DELETE FROM auth.login_failures"))
+
+
+def make_token(engine: Engine, account_id: int, name: str = "test", days: int = 90) -> str:
+    """A new API token of the account (committed); returns its secret."""
+    from vbis_geo.auth.store import create_token
+
+    with engine.begin() as conn:
+        _, secret = create_token(conn, account_id, name, days)
+    return secret

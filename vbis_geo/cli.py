@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from vbis_geo import __version__
+from vbis_geo.db.models.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ROLES
 from vbis_geo.errors import VbisError
 from vbis_geo.settings import Settings
+
+if TYPE_CHECKING:
+    from vbis_geo.auth.store import AccountRow, Grant
 
 
 @click.group()
@@ -24,7 +32,8 @@ from vbis_geo.settings import Settings
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """vbis-geo: the GIS core of Vietnam's National Biodiversity Information System."""
-    ctx.obj = Settings.from_env()
+    if ctx.obj is None:  # tests hand their settings in (CliRunner.invoke(..., obj=settings))
+        ctx.obj = Settings.from_env()
 
 
 # -- database ---------------------------------------------------------------------------------
@@ -420,6 +429,287 @@ class _ProgressBar:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)  # type: ignore[attr-defined]
             self._bar = None
+
+
+# -- accounts -----------------------------------------------------------------------------------
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Connection]:
+    from vbis_geo.db.engine import make_engine
+
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _scope_options(fn):  # type: ignore[no-untyped-def]
+    """The options naming scopes, shared by ``users add``, ``grant`` and ``revoke``."""
+    options = [
+        click.option(
+            "--province",
+            "provinces",
+            multiple=True,
+            help="admin_units code, of the 63 (VN-HN) or of the 34 (VN34-AN-GIANG); repeatable",
+        ),
+        click.option(
+            "--protected-area", "protected_areas", multiple=True, help="protected area code"
+        ),
+        click.option("--facility", "facilities", multiple=True, help="conservation facility code"),
+        click.option(
+            "--taxon",
+            "taxa",
+            multiple=True,
+            help="taxon id or accepted scientific name (with its descendants)",
+        ),
+        click.option(
+            "--exact-locations", is_flag=True, help="may see exact locations of sensitive taxa"
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _grants(
+    provinces: tuple[str, ...],
+    protected_areas: tuple[str, ...],
+    facilities: tuple[str, ...],
+    taxa: tuple[str, ...],
+    exact_locations: bool,
+) -> list[Grant]:
+    from vbis_geo.auth.store import Grant
+
+    grants = [Grant("province", c) for c in provinces]
+    grants += [Grant("protected_area", c) for c in protected_areas]
+    grants += [Grant("facility", c) for c in facilities]
+    grants += [Grant("taxon", t) for t in taxa]
+    if exact_locations:
+        grants.append(Grant("exact_locations"))
+    return grants
+
+
+def _read_password() -> str:
+    """A password from the terminal (typed twice, not echoed) or the first line of standard
+    input; never from the command line, where other users and shell histories see it."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _echo_account(account: AccountRow) -> None:
+    state = "active" if account.active else "deactivated"
+    click.echo(f"{account.username}: {account.display_name} ({account.role}, {state})")
+    if account.email:
+        click.echo(f"  email: {account.email}")
+    click.echo(f"  password: {'set' if account.has_password else 'none (token-only)'}")
+    by = f" by {account.created_by}" if account.created_by else ""
+    click.echo(f"  created: {account.created_at:%Y-%m-%d %H:%M}{by}")
+    for scope in account.scopes:
+        target = "" if scope.target is None else f" {scope.target}"
+        click.echo(f"  scope: {scope.kind}{target}")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts, their scopes and API tokens."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLES),
+)
+@click.option("--name", "display_name", help="the name shown (default: the username)")
+@click.option("--email")
+@click.option(
+    "--password",
+    "with_password",
+    is_flag=True,
+    help="give the account a password: prompted for, or read from standard input "
+    "(without it the account uses API tokens only)",
+)
+@_scope_options
+@click.pass_obj
+def users_add(
+    settings: Settings,
+    username: str,
+    role: str,
+    display_name: str | None,
+    email: str | None,
+    with_password: bool,
+    provinces: tuple[str, ...],
+    protected_areas: tuple[str, ...],
+    facilities: tuple[str, ...],
+    taxa: tuple[str, ...],
+    exact_locations: bool,
+) -> None:
+    """Create the account USERNAME with a role and its scopes."""
+    from vbis_geo.auth.store import create_account
+
+    password = _read_password() if with_password else None
+    grants = _grants(provinces, protected_areas, facilities, taxa, exact_locations)
+    with _transaction(settings) as conn:
+        account = create_account(
+            conn,
+            username,
+            role=role,
+            display_name=display_name,
+            email=email,
+            password=password,
+            grants=grants,
+        )
+    click.echo(f"account {account.username} created")
+    _echo_account(account)
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(settings: Settings) -> None:
+    """Every account: username, role, state, number of scopes."""
+    from vbis_geo.auth.store import list_accounts
+
+    with _transaction(settings) as conn:
+        accounts = list_accounts(conn)
+    for a in accounts:
+        state = "active" if a.active else "deactivated"
+        click.echo(f"{a.username:<24} {a.role:<18} {state:<12} {len(a.scopes)} scopes")
+    click.echo(f"{len(accounts)} accounts")
+
+
+@users.command("show")
+@click.argument("username")
+@click.pass_obj
+def users_show(settings: Settings, username: str) -> None:
+    """An account with its scopes."""
+    from vbis_geo.auth.store import get_account
+
+    with _transaction(settings) as conn:
+        _echo_account(get_account(conn, username))
+
+
+@users.command("grant")
+@click.argument("username")
+@_scope_options
+@click.pass_obj
+def users_grant(settings: Settings, username: str, **scopes: Any) -> None:
+    """Add scopes to USERNAME (they must fit its role)."""
+    from vbis_geo.auth.store import grant
+
+    grants = _grants(**scopes)
+    if not grants:
+        raise click.UsageError("name at least one scope (--province, --taxon, ...)")
+    with _transaction(settings) as conn:
+        _echo_account(grant(conn, username, grants))
+
+
+@users.command("revoke")
+@click.argument("username")
+@_scope_options
+@click.pass_obj
+def users_revoke(settings: Settings, username: str, **scopes: Any) -> None:
+    """Remove scopes from USERNAME."""
+    from vbis_geo.auth.store import revoke
+
+    grants = _grants(**scopes)
+    if not grants:
+        raise click.UsageError("name at least one scope (--province, --taxon, ...)")
+    with _transaction(settings) as conn:
+        _echo_account(revoke(conn, username, grants))
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.pass_obj
+def users_set_password(settings: Settings, username: str) -> None:
+    """Set USERNAME's password (prompted for, or read from standard input); its portal sessions
+    end."""
+    from vbis_geo.auth.store import set_password
+
+    password = _read_password()
+    with _transaction(settings) as conn:
+        set_password(conn, username, password)
+    click.echo(f"password of {username.strip().lower()} set")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@click.pass_obj
+def users_deactivate(settings: Settings, username: str) -> None:
+    """Deactivate USERNAME: its sessions and tokens stop working (nothing is deleted)."""
+    from vbis_geo.auth.store import deactivate
+
+    with _transaction(settings) as conn:
+        account = deactivate(conn, username)
+    click.echo(f"account {account.username} deactivated")
+
+
+@users.group("token")
+def users_token() -> None:
+    """API tokens (for QGIS and scripts): created, listed, revoked."""
+
+
+@users_token.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="what or where the token is used, e.g. 'QGIS laptop'")
+@click.option(
+    "--days",
+    type=click.IntRange(1, MAX_TOKEN_DAYS),
+    default=DEFAULT_TOKEN_DAYS,
+    show_default=True,
+    help="days until it expires (at most 365)",
+)
+@click.pass_obj
+def users_token_create(settings: Settings, username: str, name: str, days: int) -> None:
+    """Create a token for USERNAME and print it: it is shown this once, only its digest is
+    kept. Standard output is the token alone (TOKEN=$(vbis-geo users token create ...))."""
+    from vbis_geo.auth.store import create_token, get_account
+
+    with _transaction(settings) as conn:
+        account = get_account(conn, username)
+        row, secret = create_token(conn, account.id, name, days)
+    click.echo(secret)
+    click.echo(
+        f"token {row.id} ({row.prefix}...) for {account.username}, expires "
+        f"{row.expires_at:%Y-%m-%d}: store it now, it is not shown again",
+        err=True,
+    )
+
+
+@users_token.command("list")
+@click.argument("username")
+@click.pass_obj
+def users_token_list(settings: Settings, username: str) -> None:
+    """USERNAME's tokens: id, name, prefix, expiry, last use, state."""
+    from vbis_geo.auth.store import get_account, list_tokens
+
+    with _transaction(settings) as conn:
+        account = get_account(conn, username)
+        tokens = list_tokens(conn, account.id)
+        now = conn.execute(sa.text("SELECT now()")).scalar_one()
+    for t in tokens:
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        click.echo(
+            f"{t.id:>6}  {t.prefix}...  {t.name:<24} expires {t.expires_at:%Y-%m-%d}  "
+            f"used {used:<16} {t.state(now)}"
+        )
+    click.echo(f"{len(tokens)} tokens")
+
+
+@users_token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def users_token_revoke(settings: Settings, token_id: int) -> None:
+    """Revoke the token TOKEN_ID (as `token list` shows it)."""
+    from vbis_geo.auth.store import revoke_token
+
+    with _transaction(settings) as conn:
+        row = revoke_token(conn, token_id)
+    click.echo(f"token {row.id} ({row.prefix}...) of {row.username} revoked")
 
 
 # -- publishing and serving -------------------------------------------------------------------

@@ -48,3 +48,15 @@ class NotFound(VbisError):
 
 class NotAuthorized(VbisError):
     """The request needs credentials it does not carry, or carries wrong ones."""
+
+
+class Forbidden(VbisError):
+    """The caller is known but the action is beyond their role or scope."""
+
+
+class TooManyAttempts(VbisError):
+    """Too many failed attempts (logins) in a short time; ``retry_after_s`` says when to retry."""
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s

@@ -22,14 +22,17 @@ Environment variables
     Public base URL of the server, used in OGC API links (default ``http://127.0.0.1:5000``).
 ``VBIS_MAX_UPLOAD_MB``
     Largest upload the API accepts, in MiB (default 512); larger requests get 413 unread.
-``VBIS_INGEST_TOKEN``
-    Bearer token that allows the upload endpoint to write (until accounts exist, issue 6);
-    without it uploads are validated (dry run) only.
+``VBIS_SECRET_KEY``
+    Key that signs the portal's session cookies (at least 32 characters). When unset, one is
+    generated once into ``<var dir>/secret_key`` (mode 0600) and reused: set it explicitly when
+    several hosts serve the same site, so that a session signed by one is valid on the others.
+    Changing it logs every portal user out.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,8 @@ EMBEDDED_DB_NAME = "vbis"
 EMBEDDED_DB_USER = "vbis"
 DEFAULT_EMBEDDED_PORT = 54329
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Settings:
     shared_data_dir: Path
     public_url: str
     max_upload_bytes: int = 512 * 1024**2
-    ingest_token: str | None = None
+    secret_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,13 +108,49 @@ class Settings:
             ).resolve(),
             public_url=public_url,
             max_upload_bytes=_megabytes(env.get("VBIS_MAX_UPLOAD_MB", "512")) * 1024**2,
-            ingest_token=env.get("VBIS_INGEST_TOKEN") or None,
+            secret_key=_secret_key(env.get("VBIS_SECRET_KEY", "")),
         )
 
     @property
     def ogc_url(self) -> str:
         """Base URL of the OGC API (pygeoapi mounted at ``/ogc``)."""
         return f"{self.public_url}/ogc"
+
+    def session_secret(self) -> str:
+        """The key signing session cookies: ``VBIS_SECRET_KEY``, or the one generated into the
+        var directory on first use (and read from there afterwards)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / SECRET_KEY_FILE
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: of two processes starting at once, one writes and both read its key
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(secrets.token_urlsafe(48) + "\n")
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"{path} holds no usable secret key", hint="delete it: a new one is generated"
+            )
+        return key
+
+
+def _secret_key(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"VBIS_SECRET_KEY is {len(raw)} characters long; it needs "
+            f"{MIN_SECRET_KEY_LENGTH} or more",
+            hint="generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        )
+    return raw
 
 
 def _megabytes(raw: str) -> int:

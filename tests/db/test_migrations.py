@@ -12,6 +12,7 @@ from vbis_geo.db.migrate import (
     current_revision,
     downgrade,
     head_revision,
+    include_name,
     include_object,
     upgrade,
 )
@@ -33,6 +34,7 @@ APP_TABLES = {
     "occurrences",
     "datasets",
 }
+AUTH_TABLES = {"accounts", "account_scopes", "api_tokens", "login_failures"}
 
 
 @pytest.fixture
@@ -53,10 +55,12 @@ def test_up_down_up(empty_engine):
     upgrade(empty_engine)
     assert current_revision(empty_engine) == head_revision()
     assert _tables(empty_engine) == APP_TABLES
+    assert set(sa.inspect(empty_engine).get_table_names(schema="auth")) == AUTH_TABLES
 
     downgrade(empty_engine, "base")
     assert current_revision(empty_engine) is None
     assert _tables(empty_engine) == set()
+    assert "auth" not in sa.inspect(empty_engine).get_schema_names()
 
     upgrade(empty_engine)
     assert _tables(empty_engine) == APP_TABLES
@@ -65,7 +69,13 @@ def test_up_down_up(empty_engine):
 def test_autogenerate_finds_no_difference(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"include_object": include_object, "compare_type": True}
+            conn,
+            opts={
+                "include_object": include_object,
+                "include_schemas": True,  # auth as well as public
+                "include_name": include_name,
+                "compare_type": True,
+            },
         )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []

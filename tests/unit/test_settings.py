@@ -50,3 +50,22 @@ def test_bad_port(port):
 def test_public_url_must_be_http():
     with pytest.raises(ConfigError, match="VBIS_PUBLIC_URL"):
         Settings.from_env({"VBIS_PUBLIC_URL": "ftp://x"})
+
+
+def test_secret_key_is_generated_once_into_the_var_dir(tmp_path):
+    settings = Settings.from_env({"VBIS_VAR_DIR": str(tmp_path / "var")})
+    assert settings.secret_key is None
+    key = settings.session_secret()
+    path = tmp_path / "var" / "secret_key"
+    assert len(key) >= 32 and path.stat().st_mode & 0o777 == 0o600
+    assert Settings.from_env({"VBIS_VAR_DIR": str(tmp_path / "var")}).session_secret() == key
+
+
+def test_secret_key_from_the_environment(tmp_path):
+    key = "k" * 40
+    settings = Settings.from_env({"VBIS_SECRET_KEY": key, "VBIS_VAR_DIR": str(tmp_path)})
+    assert settings.session_secret() == key
+    assert not (tmp_path / "secret_key").exists()
+    with pytest.raises(ConfigError, match="VBIS_SECRET_KEY is 5 characters") as info:
+        Settings.from_env({"VBIS_SECRET_KEY": "short"})
+    assert "short" not in str(info.value)

@@ -7,11 +7,13 @@ tests/web/test_openapi_fuzz.py does for /ogc. The only check is "not a server er
 input must be a 400 naming the field, never a 500.
 
 ``POST /api/ingest/{layer}`` is fuzzed as dry runs only: every generated form gets
-``dry_run=true`` (so that it reaches the readers and the validation rather than a 401), and the
-application fuzzed here has no ingest token (``VBIS_INGEST_TOKEN`` unset whatever the
-environment says), so a request with any ``Authorization`` header is a 401 before anything is
-read. A dry run's transaction is rolled back; the test checks that no table of the public
-schema (the layers) has gained or lost a row.
+``dry_run=true`` (so that it reaches the readers and the validation rather than a 401). The
+database fuzzed has no account at all (checked before and after), so no username and password
+the fuzzer sends can log in, no token it makes up authenticates (a request with any
+``Authorization`` header is a 401 before anything is read), and ``/api/tokens`` answers 401.
+A dry run's transaction is rolled back; the test checks that no table of the public schema (the
+layers) and no account or token table has gained or lost a row (failed logins are counted, in
+``auth.login_failures``: that one may grow).
 
 Runs are reproducible (``derandomize``) and bounded: :data:`MAX_EXAMPLES` random examples per
 operation, ``VBIS_FUZZ_EXAMPLES`` and ``VBIS_FUZZ_RANDOM=1`` as for /ogc.
@@ -19,7 +21,6 @@ operation, ``VBIS_FUZZ_EXAMPLES`` and ``VBIS_FUZZ_RANDOM=1`` as for /ogc.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import pytest
@@ -39,11 +40,11 @@ MAX_EXAMPLES = int(os.environ.get("VBIS_FUZZ_EXAMPLES", "25"))
 
 @pytest.fixture(scope="module")
 def api_app(test_settings):  # type: ignore[no-untyped-def]
-    """The application without an ingest token (and without pygeoapi, which is fuzzed by
-    test_openapi_fuzz.py and can be mounted once per process): no request can write."""
+    """The application (without pygeoapi, which is fuzzed by test_openapi_fuzz.py and can be
+    mounted once per process) on a database without accounts: no request can write."""
     from vbis_geo.web import create_app
 
-    return create_app(dataclasses.replace(test_settings, ingest_token=None), mount_ogc=False)
+    return create_app(test_settings, mount_ogc=False)
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +60,28 @@ def _pytest_node_id(request):  # type: ignore[no-untyped-def]
         request.node._nodeid = request.node.nodeid
 
 
+#: the tables whose rows are counted before and after: the layers and the accounts
+COUNTED_SCHEMAS = {"public": (), "auth": ("login_failures",)}
+
+
 def _counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """The rows of every table of the public schema (the layers an ingest writes to)."""
+    """The rows of every table of the public schema (the layers an ingest writes to) and of
+    the accounts and tokens."""
     with engine.connect() as conn:
         return {
-            table: conn.execute(sa.text(f'SELECT count(*) FROM public."{table}"')).scalar_one()  # noqa: S608 (names from the catalogue)
-            for table in sa.inspect(conn).get_table_names(schema="public")
+            f"{schema}.{table}": conn.execute(
+                sa.text(f'SELECT count(*) FROM {schema}."{table}"')  # noqa: S608 (names from the catalogue)
+            ).scalar_one()
+            for schema, skipped in COUNTED_SCHEMAS.items()
+            for table in sa.inspect(conn).get_table_names(schema=schema)
+            if table not in skipped
         }
 
 
 @pytest.fixture(scope="module")
 def _nothing_written(engine):  # type: ignore[no-untyped-def]
     before = _counts(engine)
+    assert before["auth.accounts"] == 0, "the fuzzed database must have no accounts"
     yield
     assert _counts(engine) == before, "the fuzzing wrote to the database"
 
@@ -94,11 +105,11 @@ def test_no_server_error(case, _nothing_written) -> None:  # type: ignore[no-unt
 
 
 def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore[no-untyped-def]
-    assert api_app.config["VBIS_SETTINGS"].ingest_token is None
     results = list(api_schema.get_all_operations())
     assert [str(r.err()) for r in results if isinstance(r, Err)] == []
     labels = {r.ok().label for r in results if isinstance(r, Ok)}
     assert "POST /api/area-report" in labels
     assert INGEST in labels
     assert "GET /api/whats-here" in labels
-    assert len(labels) == 10
+    assert {"POST /api/login", "POST /api/tokens", "DELETE /api/tokens/{id}"} <= labels
+    assert len(labels) == 16

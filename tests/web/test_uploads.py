@@ -10,21 +10,30 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import make_token
+from vbis_geo.auth.store import Grant
 from vbis_geo.settings import Settings
 
 pytestmark = pytest.mark.db
-
-TOKEN = "s3cret-ingest-token"
 
 
 @pytest.fixture(scope="module")
 def upload_client(test_settings: Settings):  # type: ignore[no-untyped-def]
     from vbis_geo.web import create_app
 
-    settings = dataclasses.replace(test_settings, ingest_token=TOKEN, max_upload_bytes=1024 * 1024)
+    settings = dataclasses.replace(test_settings, max_upload_bytes=1024 * 1024)
     app = create_app(settings, mount_ogc=False)
     app.config["TESTING"] = True
     return app.test_client()
+
+
+@pytest.fixture
+def editor(make_account, engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The Authorization header of a provincial editor's API token."""
+    account = make_account(
+        "upload-editor", role="provincial_editor", grants=[Grant("province", "VN-HN")]
+    )
+    return {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
 
 
 @pytest.fixture
@@ -35,8 +44,8 @@ def cleanup(engine) -> Iterator[None]:  # type: ignore[no-untyped-def]
         conn.execute(sa.text("DELETE FROM occurrences WHERE occurrence_id LIKE 'upload:%'"))
         conn.execute(
             sa.text(
-                "DELETE FROM datasets WHERE code LIKE 'ingest:occurrences:%' AND loaded_by = "
-                "'api upload' AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.dataset_id = "
+                "DELETE FROM datasets WHERE code LIKE 'ingest:occurrences:%' AND loaded_by LIKE "
+                "'%api upload%' AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.dataset_id = "
                 "datasets.id)"
             )
         )
@@ -86,23 +95,47 @@ def test_dry_run_needs_no_token_and_writes_nothing(upload_client, engine) -> Non
     assert occurrence_count(engine) == 0
 
 
-def test_writing_needs_the_token(upload_client, engine, cleanup) -> None:  # type: ignore[no-untyped-def]
-    assert post(upload_client, sightings_csv()).status_code == 401
+def test_writing_needs_an_editing_account(upload_client, engine, editor, cleanup) -> None:  # type: ignore[no-untyped-def]
+    response = post(upload_client, sightings_csv())
+    assert response.status_code == 401 and "needs an account" in response.json["description"]
     wrong = {"Authorization": "Bearer not-the-token"}
     response = post(upload_client, sightings_csv(), headers=wrong)
-    assert (
-        response.status_code == 401 and "not a valid ingest token" in response.json["description"]
-    )
+    assert response.status_code == 401
+    assert response.json["description"] == "the API token is not valid"
+    # a well-formed token that is not one, and another scheme
+    forged = {"Authorization": editor["Authorization"][:-4] + "AAAA"}
+    assert post(upload_client, sightings_csv(), headers=forged).status_code == 401
+    basic = {"Authorization": "Basic dXNlcjpwYXNz"}
+    assert post(upload_client, sightings_csv(), headers=basic).status_code == 401
+    # a bad token is refused even for a dry run: credentials sent are credentials checked
+    assert post(upload_client, sightings_csv(), headers=wrong, dry_run="1").status_code == 401
     assert occurrence_count(engine) == 0
-    good = {"Authorization": f"Bearer {TOKEN}"}
-    response = post(upload_client, sightings_csv(), headers=good)
+    response = post(upload_client, sightings_csv(), headers=editor)
     assert response.status_code == 200, response.json
     assert response.json["counts"]["inserted"] == 2 and response.json["written"]
     assert occurrence_count(engine) == 2
+    with engine.connect() as conn:
+        loaded_by = conn.execute(
+            sa.text(
+                "SELECT d.loaded_by FROM datasets d JOIN occurrences o ON o.dataset_id = d.id "
+                "WHERE o.occurrence_id = 'upload:1'"
+            )
+        ).scalar_one()
+    assert loaded_by == "upload-editor (api upload)"
 
 
-def test_rejected_rows_come_back_with_the_report(upload_client, engine) -> None:  # type: ignore[no-untyped-def]
-    good = {"Authorization": f"Bearer {TOKEN}"}
+def test_a_deactivated_account_cannot_write(upload_client, engine, editor) -> None:  # type: ignore[no-untyped-def]
+    from vbis_geo.auth.store import deactivate
+
+    with engine.begin() as conn:
+        deactivate(conn, "upload-editor")
+    response = post(upload_client, sightings_csv(), headers=editor)
+    assert response.status_code == 401 and "deactivated" in response.json["description"]
+    assert occurrence_count(engine) == 0
+
+
+def test_rejected_rows_come_back_with_the_report(upload_client, engine, editor) -> None:  # type: ignore[no-untyped-def]
+    good = editor
     data = sightings_csv(decimalLatitude_1="mười sáu")
     response = post(upload_client, data, headers=good)
     assert response.status_code == 422

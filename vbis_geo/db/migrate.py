@@ -16,6 +16,16 @@ from vbis_geo.settings import PROJECT_DIR
 MIGRATIONS_DIR = PROJECT_DIR / "migrations"
 #: PostGIS and its extensions own these tables; they are never part of vbis-geo's schema
 FOREIGN_TABLES = {"spatial_ref_sys", "topology", "layer"}
+#: the schemas the models describe (None: the default one); ``analysis`` and ``publish`` are
+#: written by their migrations alone
+MODEL_SCHEMAS = {None, "auth"}
+
+
+def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
+    """Autogenerate filter: compare the schemas the models describe, no others."""
+    if type_ == "schema":
+        return name in MODEL_SCHEMAS
+    return True
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]

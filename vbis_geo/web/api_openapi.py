@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from vbis_geo import __version__
+from vbis_geo.db.models.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ROLES
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
 from vbis_geo.db.models.taxa import STATUS_CATEGORIES
 from vbis_geo.ingest.targets import all_targets
@@ -150,8 +151,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "a parameter does not fit (the message names it)", 404: "no such area or taxon",
-            401: "not allowed", 413: "too large", 422: "rejected"}  # fmt: skip
+    text = {400: "a parameter does not fit (the message names it)", 404: "no such object",
+            401: "not authenticated, or bad credentials", 403: "beyond the account's rights",
+            413: "too large", 422: "rejected", 429: "too many failed attempts: wait"}  # fmt: skip
     return {
         str(code): {
             "description": text[code],
@@ -191,10 +193,11 @@ def paths() -> dict[str, Any]:
         "/api/ingest/{layer}": {
             "post": {
                 "summary": "Load a file into a layer (the upload form of `vbis-geo ingest`)",
-                "description": "A dry run (validation and report only) unless the request "
-                "carries the ingest token; the report lists every rejected or repaired row.",
+                "description": "A dry run (validation and report only), or, for an account "
+                "with an editing role (an API token or the portal session), a load; the report "
+                "lists every rejected or repaired row.",
                 "operationId": "ingest",
-                "security": [{}, {"ingestToken": []}],
+                "security": [{}, {"bearerToken": []}, {"portalSession": []}],
                 "parameters": [
                     _param(
                         "layer",
@@ -542,6 +545,198 @@ def area_paths() -> dict[str, Any]:
     }
 
 
+_AUTHENTICATED: list[dict[str, list[str]]] = [{"bearerToken": []}, {"portalSession": []}]
+_TOKEN_ID = _param(
+    "id",
+    "the token's id (as GET /api/tokens lists it)",
+    {"type": "integer", "format": "int64", "minimum": 1},
+    where="path",
+    example=1,
+)
+
+
+def _form_and_json(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            _JSON: {"schema": schema, "example": example},
+            "application/x-www-form-urlencoded": {"schema": schema},
+        },
+    }
+
+
+def accounts_paths() -> dict[str, Any]:
+    """Login, the caller, API tokens (vbis_geo/web/accounts.py)."""
+    me = {"$ref": "#/components/schemas/Principal"}
+    token = {"$ref": "#/components/schemas/Token"}
+    return {
+        "/api/login": {
+            "post": {
+                "summary": "Log in to the portal: sets the session cookie",
+                "description": "A wrong username or password is a 401 with one message either "
+                "way. After 5 failures for a username from an address in 15 minutes, attempts "
+                "are refused (429, Retry-After) until the window has passed.",
+                "operationId": "login",
+                "requestBody": _form_and_json(
+                    {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {
+                            "username": {"type": "string", "minLength": 1, "maxLength": 64},
+                            "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+                        },
+                    },
+                    {"username": "nguyen.van.a", "password": "correct horse battery staple"},
+                ),
+                "responses": {
+                    **_ok("logged in: who you are", me),
+                    **_errors(400, 401, 429),
+                },
+            }
+        },
+        "/api/logout": {
+            "post": {
+                "summary": "Log out of the portal: clears the session cookie",
+                "operationId": "logout",
+                "responses": _ok("logged out (the public)", me),
+            }
+        },
+        "/api/me": {
+            "get": {
+                "summary": "Who you are: account, role, scopes (the public without credentials)",
+                "operationId": "me",
+                "security": [{}, *_AUTHENTICATED],
+                "responses": {**_ok("the caller", me), **_errors(401)},
+            }
+        },
+        "/api/tokens": {
+            "get": {
+                "summary": "Your API tokens (never their secrets)",
+                "operationId": "listTokens",
+                "security": _AUTHENTICATED,
+                "parameters": [
+                    _param(
+                        "account",
+                        "another account's username (national_admin only)",
+                        {"type": "string", "minLength": 1, "maxLength": 64},
+                    )
+                ],
+                "responses": {
+                    **_ok(
+                        "the tokens, newest first",
+                        {
+                            "type": "object",
+                            "properties": {"tokens": {"type": "array", "items": token}},
+                        },
+                    ),
+                    **_errors(401, 403, 404),
+                },
+            },
+            "post": {
+                "summary": "Create an API token: the answer shows its secret, this once",
+                "description": "Needs a portal login (a token cannot create tokens). Tokens "
+                f"expire after `days` (default {DEFAULT_TOKEN_DAYS}, at most "
+                f"{MAX_TOKEN_DAYS}); send them as 'Authorization: Bearer <token>'.",
+                "operationId": "createToken",
+                "security": [{"portalSession": []}],
+                "requestBody": _form_and_json(
+                    {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "days": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_TOKEN_DAYS,
+                                "default": DEFAULT_TOKEN_DAYS,
+                            },
+                            "account": {
+                                "type": "string",
+                                "description": "another account (national_admin only)",
+                            },
+                        },
+                    },
+                    {"name": "QGIS laptop", "days": 30},
+                ),
+                "responses": {
+                    "201": {
+                        "description": "the token, with its secret",
+                        "content": {
+                            _JSON: {
+                                "schema": {
+                                    "allOf": [
+                                        token,
+                                        {
+                                            "type": "object",
+                                            "properties": {"token": {"type": "string"}},
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    **_errors(400, 401, 403, 404),
+                },
+            },
+        },
+        "/api/tokens/{id}": {
+            "delete": {
+                "summary": "Revoke an API token (yours; a national_admin's any)",
+                "operationId": "revokeToken",
+                "security": _AUTHENTICATED,
+                "parameters": [_TOKEN_ID],
+                "responses": {**_ok("the token, revoked", token), **_errors(401, 404)},
+            }
+        },
+    }
+
+
+def _account_schemas() -> dict[str, dict[str, Any]]:
+    codes = {"type": "array", "items": {"type": "string"}}
+    return {
+        "Principal": {
+            "type": "object",
+            "properties": {
+                "authenticated": {"type": "boolean"},
+                "username": {"type": "string", "nullable": True},
+                "display_name": {"type": "string", "nullable": True},
+                "role": {"type": "string", "enum": ["public", *ROLES]},
+                "scopes": {
+                    "type": "object",
+                    "properties": {
+                        "provinces": codes,
+                        "province_codes": {
+                            **codes,
+                            "description": "the provinces granted and the pre-2025 provinces "
+                            "merged whole into them",
+                        },
+                        "protected_areas": codes,
+                        "facilities": codes,
+                        "taxa": {"type": "array", "items": {"type": "integer"}},
+                    },
+                },
+                "exact_locations": {"type": "boolean"},
+                "via": {"type": "string", "nullable": True, "enum": ["token", "session", None]},
+            },
+        },
+        "Token": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "account": {"type": "string"},
+                "name": {"type": "string"},
+                "prefix": {"type": "string", "description": "its first characters"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "revoked_at": {"type": "string", "format": "date-time", "nullable": True},
+                "last_used_at": {"type": "string", "format": "date-time", "nullable": True},
+                "state": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            },
+        },
+    }
+
+
 def _geometry_schemas() -> dict[str, dict[str, Any]]:
     """GeoJSON (RFC 7946) polygons, and the body of an area report."""
     position = {
@@ -629,17 +824,23 @@ def document(server_url: str) -> dict[str, Any]:
             "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc.",
         },
         "servers": [{"url": server_url}],
-        "paths": {**paths(), **stats_paths(), **area_paths()},
+        "paths": {**paths(), **stats_paths(), **area_paths(), **accounts_paths()},
         "components": {
             "parameters": PARAMETERS,
-            "schemas": {**SCHEMAS, **_geometry_schemas()},
+            "schemas": {**SCHEMAS, **_geometry_schemas(), **_account_schemas()},
             "securitySchemes": {
-                "ingestToken": {
+                "bearerToken": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "VBIS_INGEST_TOKEN: writing an upload needs it; without it "
-                    "an upload is a dry run",
-                }
+                    "description": "an API token (vbis_...): `vbis-geo users token create`, or "
+                    "POST /api/tokens after logging in",
+                },
+                "portalSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "vbis_session",
+                    "description": "the session cookie POST /api/login sets",
+                },
             },
         },
     }

@@ -6,6 +6,7 @@ from flask import Flask
 
 from vbis_geo.settings import Settings
 from vbis_geo.web import (
+    accounts,
     api,
     api_openapi,
     db,
@@ -33,8 +34,11 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app, settings)
     errors.init_app(app)
+    # first of the before_request hooks: every later one (and /ogc) can read g.principal
+    accounts.init_app(app, settings)
     app.register_blueprint(portal.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(accounts.bp, url_prefix="/api")
     app.register_blueprint(uploads.bp, url_prefix="/api")
     app.register_blueprint(questions.bp, url_prefix="/api")
     app.register_blueprint(questions_area.bp, url_prefix="/api")

@@ -9,10 +9,12 @@ from vbis_geo.errors import (
     ClusterError,
     ConfigError,
     DatabaseUnavailable,
+    Forbidden,
     InvalidInput,
     NotAuthorized,
     NotFound,
     PostGISMissing,
+    TooManyAttempts,
     VbisError,
 )
 
@@ -20,6 +22,8 @@ HTTP_STATUS: dict[type[VbisError], int] = {
     InvalidInput: 400,
     NotFound: 404,
     NotAuthorized: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
     DatabaseUnavailable: 503,
     PostGISMissing: 503,
     ClusterError: 503,
@@ -41,7 +45,12 @@ def init_app(app: Flask) -> None:
         body = {"code": type(exc).__name__, "description": exc.message}
         if exc.hint:
             body["hint"] = exc.hint
-        return jsonify(body), status
+        response = jsonify(body)
+        if isinstance(exc, NotAuthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="vbis-geo"'
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response, status
 
     @app.errorhandler(413)
     def _too_large(exc: Exception) -> tuple[Response, int]:

@@ -6,24 +6,28 @@ file) and the options of the command (``crs``, ``province``, ``source_layer``, `
 with ``Accept: text/csv``): 200 when loaded or validated, 422 when rows or the file were
 rejected (nothing written). Requests above ``VBIS_MAX_UPLOAD_MB`` get 413 before being read.
 
-Until accounts exist (issue 6), writing needs ``Authorization: Bearer <VBIS_INGEST_TOKEN>``;
-without it an upload is validated only (a dry run).
+Who may do what, as enforced here: anyone may validate (``dry_run``; nothing is written and
+the transaction is rolled back). Writing needs an authenticated account (an API token, or the
+portal session) whose role contributes data: national_admin, provincial_editor, reserve_board or
+expert; the public gets 401. The role is the whole check: the rows of an upload are not yet
+compared with the account's scopes (its provinces, areas or taxa), so any editing account can
+load into any layer. The dataset entry records the account as ``loaded_by``.
 """
 
 from __future__ import annotations
 
-import hmac
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from vbis_geo.errors import InvalidInput, NotAuthorized
+from vbis_geo.auth import require_editing_role
+from vbis_geo.errors import InvalidInput
 from vbis_geo.ingest.load import IngestOptions, ingest_file
-from vbis_geo.settings import Settings
 from vbis_geo.web import db
+from vbis_geo.web.accounts import principal
 
 bp = Blueprint("uploads", __name__)
 FLAGS = ("dry_run", "skip_rejected", "add_taxa", "accept_synonyms", "wdpa")
@@ -32,7 +36,6 @@ TEXT_OPTIONS = ("crs", "province", "source_layer")
 
 @bp.post("/ingest/<layer>")
 def ingest_upload(layer: str) -> tuple[Response, int]:
-    settings: Settings = current_app.config["VBIS_SETTINGS"]
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("no file in the form", hint="send the data as the form field 'file'")
@@ -40,12 +43,9 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
     if not name or "." not in name:
         raise InvalidInput(f"file name {upload.filename!r} has no usable name and suffix")
     flags = {f: _flag(f) for f in FLAGS}
-    may_write = _authorised(settings)
-    if not flags["dry_run"] and not may_write:
-        raise NotAuthorized(
-            "writing needs an ingest token",
-            hint="send 'Authorization: Bearer <token>', or dry_run=true to validate only",
-        )
+    who = principal()
+    if not flags["dry_run"]:
+        require_editing_role(who, "writing an upload (send dry_run=true to validate only)")
     with tempfile.TemporaryDirectory(prefix="vbis-upload-") as tmp:
         path = Path(tmp) / name
         upload.save(path)
@@ -57,7 +57,7 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
             **{o: (request.form.get(o) or None) for o in TEXT_OPTIONS},
             **flags,
             mapping=mapping,
-            loaded_by="api upload",
+            loaded_by=f"{who.username} (api upload)" if who.is_authenticated else "api upload",
         )
         engine = db.engine()
         with engine.connect() as conn, conn.begin() as transaction:
@@ -78,15 +78,3 @@ def _flag(name: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise InvalidInput(f"{name}={value!r}: expected true or false")
-
-
-def _authorised(settings: Settings) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return False
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not settings.ingest_token:
-        raise NotAuthorized("the Authorization header is not a valid ingest token")
-    if not hmac.compare_digest(token.strip().encode(), settings.ingest_token.encode()):
-        raise NotAuthorized("the Authorization header is not a valid ingest token")
-    return True

@@ -1,5 +1,6 @@
 """The declarative models, one module per aggregate. Importing this package registers them all."""
 
+from vbis_geo.db.models.accounts import Account, AccountScope, ApiToken, LoginFailure
 from vbis_geo.db.models.admin import AdminUnit, AdminUnitLineage
 from vbis_geo.db.models.areas import Ecosystem, PlanningZone, Wetland
 from vbis_geo.db.models.datasets import Dataset
@@ -9,6 +10,10 @@ from vbis_geo.db.models.protected_areas import PADesignation, PAZone, ProtectedA
 from vbis_geo.db.models.taxa import Taxon, TaxonStatus
 
 __all__ = [
+    "Account",
+    "AccountScope",
+    "ApiToken",
+    "LoginFailure",
     "AdminUnit",
     "AdminUnitLineage",
     "ConservationFacility",
