@@ -227,7 +227,7 @@ def main() -> None:
 
         with engine.connect() as conn:
             setup["stale"] = ", ".join(stale_parts(conn)) or "nothing"
-        rebuild = ensure_current(engine)
+        rebuild = ensure_current(engine, counts=True)  # the per-area species counts too
         setup["rebuild"] = f"{rebuild:.1f} s" if rebuild is not None else "not needed"
         _vacuum(engine)
         with engine.connect() as conn:
