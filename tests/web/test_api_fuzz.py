@@ -15,27 +15,22 @@ A dry run's transaction is rolled back; the test checks that no table of the pub
 layers) and no account or token table has gained or lost a row (failed logins are counted, in
 ``auth.login_failures``: that one may grow).
 
-Runs are reproducible (``derandomize``) and bounded: :data:`MAX_EXAMPLES` random examples per
-operation, ``VBIS_FUZZ_EXAMPLES`` and ``VBIS_FUZZ_RANDOM=1`` as for /ogc.
+Runs are reproducible and bounded as for /ogc (tests/web/fuzzing.py).
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import schemathesis
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err, Ok
+
+from tests.web.fuzzing import FUZZ_SETTINGS, pytest_node_id  # noqa: F401 (autouse)
 
 pytestmark = [pytest.mark.db, pytest.mark.shared_data]
 
 INGEST = "POST /api/ingest/{layer}"
-
-#: random examples per operation (the coverage phase adds its own deterministic cases)
-MAX_EXAMPLES = int(os.environ.get("VBIS_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +45,6 @@ def api_app(test_settings):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def api_schema(api_app):  # type: ignore[no-untyped-def]
     return schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
-
-
-@pytest.fixture(autouse=True)
-def _pytest_node_id(request):  # type: ignore[no-untyped-def]
-    """schemathesis 4.32's ``from_fixture`` reads ``request.node._nodeid``, which pytest 9.2
-    no longer has (see test_openapi_fuzz.py)."""
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
 
 
 #: the tables whose rows are counted before and after: the layers and the accounts
@@ -90,13 +77,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=os.environ.get("VBIS_FUZZ_RANDOM") != "1",
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@FUZZ_SETTINGS
 def test_no_server_error(case, _nothing_written) -> None:  # type: ignore[no-untyped-def]
     if case.operation.label == INGEST and isinstance(case.body, dict):
         case.body["dry_run"] = True  # validated and reported, never written (and not a 401)

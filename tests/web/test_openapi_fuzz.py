@@ -8,25 +8,19 @@ sends the requests of its phases: the examples of the document, the coverage pha
 valid and invalid input. The only check is "not a server error": any 5xx, or an exception
 escaping the application, fails the operation's subtest with a curl line to replay it.
 
-Runs are reproducible (``derandomize``: Hypothesis draws the same examples each time) and
-bounded: :data:`MAX_EXAMPLES` random examples per operation, about a minute in all on 2 cores.
-``VBIS_FUZZ_EXAMPLES=500`` digs deeper locally; ``VBIS_FUZZ_RANDOM=1`` draws new examples.
+Runs are reproducible and bounded (tests/web/fuzzing.py): about a minute in all on 2 cores.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err, Ok
 
-pytestmark = [pytest.mark.db, pytest.mark.shared_data]
+from tests.web.fuzzing import FUZZ_SETTINGS, pytest_node_id  # noqa: F401 (autouse)
 
-#: random examples per operation (the coverage phase adds its own deterministic cases)
-MAX_EXAMPLES = int(os.environ.get("VBIS_FUZZ_EXAMPLES", "25"))
+pytestmark = [pytest.mark.db, pytest.mark.shared_data]
 
 
 @pytest.fixture(scope="module")
@@ -34,26 +28,11 @@ def ogc_schema(app):  # type: ignore[no-untyped-def]
     return schemathesis.openapi.from_wsgi("/ogc/openapi?f=json", app)
 
 
-@pytest.fixture(autouse=True)
-def _pytest_node_id(request):  # type: ignore[no-untyped-def]
-    """schemathesis 4.32's ``from_fixture`` reads and renames ``request.node._nodeid``, which
-    pytest 9.2 no longer has (node ids are computed): give it one to read (its renaming then
-    only sets an attribute nobody else reads)."""
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
-
-
 schema = schemathesis.pytest.from_fixture("ogc_schema")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=os.environ.get("VBIS_FUZZ_RANDOM") != "1",
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@FUZZ_SETTINGS
 def test_no_server_error(case) -> None:  # type: ignore[no-untyped-def]
     response = case.call()
     case.validate_response(response, checks=[not_a_server_error])

@@ -366,22 +366,26 @@ class TileProvider(BaseMVTProvider):
         ).subquery("rows")
         return self._mvt(rows, None)
 
+    def _columns(self, geom: Any, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+        """A tile's rows: the geometry clipped to the tile, the id (as the MVT feature id and
+        as an attribute) and the layer's tile fields."""
+        t = self.table.c
+        return sa.select(
+            sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
+            t[self.id_field].label("feature_id"),
+            t[self.id_field].label("id"),
+            *[t[f] for f in self.fields],
+        )
+
     def point_features(  # type: ignore[type-arg]
         self, tms: TileMatrixSet, z: int, x: int, y: int, limit: int | None = None
     ) -> sa.Select:
-        t = self.table.c
-        geom = t[self.geom_field]
+        """The first points by id in the tile, at most ``limit`` (``max_features``)."""
+        geom = self.table.c[self.geom_field]
         rows = (
-            sa.select(
-                sa.func.ST_AsMVTGeom(
-                    tms.project(geom), tms.envelope(z, x, y), EXTENT, 64, True
-                ).label("geom"),
-                t[self.id_field].label("feature_id"),
-                t[self.id_field].label("id"),
-                *[t[f] for f in self.fields],
-            )
+            self._columns(tms.project(geom), tms, z, x, y)
             .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
-            .order_by(t[self.id_field])
+            .order_by(self.table.c[self.id_field])
             .limit(limit or self.max_features)
             .subquery("rows")
         )
@@ -390,17 +394,12 @@ class TileProvider(BaseMVTProvider):
     def generalised_features(  # type: ignore[type-arg]
         self, tms: TileMatrixSet, z: int, x: int, y: int, band: int
     ) -> sa.Select:
-        t = self.table.c
+        """Polygons from ``publish.generalised`` at ``band``."""
         g = GENERALISED
         geom = g.c.geom if tms.srid == 3857 else sa.func.ST_Transform(g.c.geom, 4326)
         rows = (
-            sa.select(
-                sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
-                t[self.id_field].label("feature_id"),
-                t[self.id_field].label("id"),
-                *[t[f] for f in self.fields],
-            )
-            .select_from(g.join(self.table, t[self.id_field] == g.c.id))
+            self._columns(geom, tms, z, x, y)
+            .select_from(g.join(self.table, self.table.c[self.id_field] == g.c.id))
             .where(
                 g.c.layer == self.table.name,
                 g.c.band == band,
@@ -414,17 +413,9 @@ class TileProvider(BaseMVTProvider):
         """Polygons beyond the stored bands, only clipped: a pixel there is under 1.2 m, finer
         than the vertex spacing of boundary data, so simplifying (once measured at z13-z14:
         most of the tile's time) would change nothing the tile can show."""
-        t = self.table.c
-        geom = t[self.geom_field]
+        geom = self.table.c[self.geom_field]
         rows = (
-            sa.select(
-                sa.func.ST_AsMVTGeom(
-                    tms.project(geom), tms.envelope(z, x, y), EXTENT, 64, True
-                ).label("geom"),
-                t[self.id_field].label("feature_id"),
-                t[self.id_field].label("id"),
-                *[t[f] for f in self.fields],
-            )
+            self._columns(tms.project(geom), tms, z, x, y)
             .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
             .subquery("rows")
         )
