@@ -29,11 +29,24 @@ def upload_client(test_settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def editor(make_account, engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The Authorization header of a provincial editor's API token."""
-    account = make_account(
-        "upload-editor", role="provincial_editor", grants=[Grant("province", "VN-HN")]
-    )
+    """The Authorization header of a national administrator's API token (the one role that
+    writes uploads until they are checked against scopes)."""
+    account = make_account("upload-editor", role="national_admin")
     return {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
+
+
+def test_a_scoped_editor_validates_but_does_not_write_yet(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account
+) -> None:
+    account = make_account(
+        "upload-province", role="provincial_editor", grants=[Grant("province", "VN-HN")]
+    )
+    headers = {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
+    response = post(upload_client, sightings_csv(), headers=headers)
+    assert response.status_code == 403
+    assert "national administrators" in response.json["description"]
+    assert post(upload_client, sightings_csv(), headers=headers, dry_run="1").status_code == 200
+    assert occurrence_count(engine) == 0
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ rejected (nothing written). Requests above ``VBIS_MAX_UPLOAD_MB`` get 413 before
 
 Who may do what, as enforced here: anyone may validate (``dry_run``; nothing is written and
 the transaction is rolled back). Writing needs an authenticated account (an API token, or the
-portal session) whose role contributes data: national_admin, provincial_editor, reserve_board or
-expert; the public gets 401. The role is the whole check: the rows of an upload are not yet
-compared with the account's scopes (its provinces, areas or taxa), so any editing account can
-load into any layer. The dataset entry records the account as ``loaded_by``.
+portal session): the public gets 401. Until the rows of an upload are checked against the
+account's scopes (its provinces, areas or taxa; the next step of issue 6), only a national
+administrator may write; the scoped roles (provincial editor, reserve board, expert) get 403
+and may validate. The dataset entry records the account as ``loaded_by``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from vbis_geo.auth import require_editing_role
-from vbis_geo.errors import InvalidInput
+from vbis_geo.errors import Forbidden, InvalidInput
 from vbis_geo.ingest.load import IngestOptions, ingest_file
 from vbis_geo.web import db
 from vbis_geo.web.accounts import principal
@@ -46,6 +46,13 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
     who = principal()
     if not flags["dry_run"]:
         require_editing_role(who, "writing an upload (send dry_run=true to validate only)")
+        if not who.is_admin:
+            # a scoped account could otherwise load rows outside its provinces or areas
+            raise Forbidden(
+                "writing an upload is for national administrators until uploads are checked "
+                "against an account's scopes",
+                hint="send dry_run=true to validate the file; an administrator can load it",
+            )
     with tempfile.TemporaryDirectory(prefix="vbis-upload-") as tmp:
         path = Path(tmp) / name
         upload.save(path)
