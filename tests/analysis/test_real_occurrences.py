@@ -39,11 +39,19 @@ def aedes(engine, shared_data: Path) -> Iterator[gpd.GeoDataFrame]:  # type: ign
             engine,
             geom_col="geom",
         )
-    finally:  # the records go; the taxa the load added stay, with their dataset (lineage)
+    finally:  # the records, the taxa the load added and its dataset entry go
         with engine.begin() as conn:
+            dataset = conn.execute(
+                sa.text(
+                    "SELECT DISTINCT dataset_id FROM occurrences "
+                    "WHERE occurrence_id LIKE 'kraemer2015:%'"
+                )
+            ).scalar_one()
             conn.execute(
                 sa.text("DELETE FROM occurrences WHERE occurrence_id LIKE 'kraemer2015:%'")
             )
+            conn.execute(sa.text("DELETE FROM taxa WHERE dataset_id = :d"), {"d": dataset})
+            conn.execute(sa.text("DELETE FROM datasets WHERE id = :d"), {"d": dataset})
 
 
 def test_richness_per_province_of_real_records(client, engine, aedes) -> None:  # type: ignore[no-untyped-def]
