@@ -19,11 +19,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from vbis_geo import __version__
+from vbis_geo.db.history import TABLES as HISTORY_TABLES
 from vbis_geo.db.models.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ROLES
 from vbis_geo.errors import VbisError
 from vbis_geo.settings import Settings
 
 if TYPE_CHECKING:
+    from vbis_geo.analysis.sensitivity import TaxonSensitivity
     from vbis_geo.auth.store import AccountRow, Grant
 
 
@@ -431,6 +433,45 @@ class _ProgressBar:
             self._bar = None
 
 
+# -- history ------------------------------------------------------------------------------------
+@cli.command("history")
+@click.argument("table", type=click.Choice(HISTORY_TABLES))
+@click.argument("row_id", metavar="ID", type=int)
+@click.pass_obj
+def history(settings: Settings, table: str, row_id: int) -> None:
+    """Every version of row ID of TABLE: who changed it, when, how and why, and what changed."""
+    from vbis_geo.db.history import changed_fields, row_history
+
+    with _transaction(settings) as conn:
+        versions = row_history(conn, table, row_id)
+        ids = sorted({v.changed_by for v in versions if v.changed_by is not None})
+        names = dict(
+            conn.execute(
+                sa.text("SELECT id, username FROM auth.accounts WHERE id = ANY(:ids)"),
+                {"ids": ids},
+            ).all()
+        )
+    if not versions:
+        raise click.ClickException(f"{table} {row_id}: no such row and no history")
+    click.echo(f"{table} {row_id}: {len(versions)} versions")
+    for i, version in enumerate(versions):
+        if version.current:
+            click.echo(f"  current since {version.started or 'the start'}")
+            continue
+        who = (
+            "system"
+            if version.changed_by is None
+            else f"{names.get(version.changed_by, 'deleted account')} (#{version.changed_by})"
+        )
+        reason = version.change_reason or "-"
+        click.echo(f"  {version.ended}  {version.change_kind:<6}  by {who}  reason: {reason}")
+        if version.change_kind == "update" and i + 1 < len(versions):
+            for name, (old, new) in changed_fields(version.values, versions[i + 1].values).items():
+                click.echo(f"      {name}: {old!r} -> {new!r}")
+    if not versions[-1].current:
+        click.echo("  deleted: no current row")
+
+
 # -- accounts -----------------------------------------------------------------------------------
 @contextmanager
 def _transaction(settings: Settings) -> Iterator[Connection]:
@@ -710,6 +751,74 @@ def users_token_revoke(settings: Settings, token_id: int) -> None:
     with _transaction(settings) as conn:
         row = revoke_token(conn, token_id)
     click.echo(f"token {row.id} ({row.prefix}...) of {row.username} revoked")
+
+
+# -- taxa ---------------------------------------------------------------------------------------
+@cli.group()
+def taxa() -> None:
+    """The taxonomy backbone."""
+
+
+@taxa.group("sensitivity")
+def taxa_sensitivity() -> None:
+    """Sensitivity levels (km of the public grid cell; 0 = exact): the rule and overrides."""
+
+
+def _echo_sensitivity(s: TaxonSensitivity) -> None:
+    click.echo(f"{s.scientific_name} (id {s.taxon_id}, {s.rank}, {s.taxonomic_status})")
+    click.echo(f"  national level: {s.level_km} km ({s.rule})")
+    for o in s.overrides:
+        where = o.province_code or "national"
+        by = f" by {o.set_by}" if o.set_by else ""
+        click.echo(
+            f"  override {where}: {o.level_km} km, {o.reason} ({o.set_at:%Y-%m-%d %H:%M}{by})"
+        )
+
+
+_LEVEL = click.Choice(["0", "1", "10", "25"])
+_PROVINCE = click.option(
+    "--province",
+    help="admin_units code, of the 63 (VN-HN) or of the 34 (VN34-AN-GIANG); default: national",
+)
+
+
+@taxa_sensitivity.command("show")
+@click.argument("taxon")
+@click.pass_obj
+def taxa_sensitivity_show(settings: Settings, taxon: str) -> None:
+    """TAXON's national level, why, and its overrides (TAXON: id or scientific name)."""
+    from vbis_geo.analysis.sensitivity import get_sensitivity
+
+    with _transaction(settings) as conn:
+        _echo_sensitivity(get_sensitivity(conn, taxon))
+
+
+@taxa_sensitivity.command("set")
+@click.argument("taxon")
+@click.option("--level", type=_LEVEL, required=True, help="km of the public grid cell; 0 = exact")
+@_PROVINCE
+@click.option("--reason", required=True, help="why, for the record (e.g. a decision's number)")
+@click.pass_obj
+def taxa_sensitivity_set(
+    settings: Settings, taxon: str, level: str, province: str | None, reason: str
+) -> None:
+    """Override TAXON's level, nationally or in one province."""
+    from vbis_geo.analysis.sensitivity import set_override
+
+    with _transaction(settings) as conn:
+        _echo_sensitivity(set_override(conn, taxon, int(level), reason, province=province))
+
+
+@taxa_sensitivity.command("clear")
+@click.argument("taxon")
+@_PROVINCE
+@click.pass_obj
+def taxa_sensitivity_clear(settings: Settings, taxon: str, province: str | None) -> None:
+    """Remove TAXON's override (national, or of one province): the rule applies again."""
+    from vbis_geo.analysis.sensitivity import clear_override
+
+    with _transaction(settings) as conn:
+        _echo_sensitivity(clear_override(conn, taxon, province=province))
 
 
 # -- publishing and serving -------------------------------------------------------------------

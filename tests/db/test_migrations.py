@@ -31,10 +31,13 @@ APP_TABLES = {
     "conservation_facilities",
     "taxa",
     "taxon_statuses",
+    "sensitivity_overrides",
     "occurrences",
     "datasets",
 }
 AUTH_TABLES = {"accounts", "account_scopes", "api_tokens", "login_failures"}
+#: one history table per editable table (migration 0010)
+HISTORY_TABLES = APP_TABLES - {"admin_unit_lineage", "datasets", "sensitivity_overrides"}
 
 
 @pytest.fixture
@@ -56,11 +59,13 @@ def test_up_down_up(empty_engine):
     assert current_revision(empty_engine) == head_revision()
     assert _tables(empty_engine) == APP_TABLES
     assert set(sa.inspect(empty_engine).get_table_names(schema="auth")) == AUTH_TABLES
+    assert set(sa.inspect(empty_engine).get_table_names(schema="history")) == HISTORY_TABLES
 
     downgrade(empty_engine, "base")
     assert current_revision(empty_engine) is None
     assert _tables(empty_engine) == set()
     assert "auth" not in sa.inspect(empty_engine).get_schema_names()
+    assert "history" not in sa.inspect(empty_engine).get_schema_names()
 
     upgrade(empty_engine)
     assert _tables(empty_engine) == APP_TABLES
@@ -101,6 +106,7 @@ def test_gist_index_on_every_geometry(engine):
         "pa_designations",
         "taxa",
         "taxon_statuses",
+        "sensitivity_overrides",
     }
     for table, column, geometry_type, srid, has_gist in rows:
         assert srid == 4326, table

@@ -16,8 +16,9 @@ from vbis_geo.settings import PROJECT_DIR
 MIGRATIONS_DIR = PROJECT_DIR / "migrations"
 #: PostGIS and its extensions own these tables; they are never part of vbis-geo's schema
 FOREIGN_TABLES = {"spatial_ref_sys", "topology", "layer"}
-#: the schemas the models describe (None: the default one); ``analysis`` and ``publish`` are
-#: written by their migrations alone
+#: the schemas the models describe (None: the default one); ``analysis``, ``publish`` and
+#: ``history`` (copies of the editable tables, migration 0010) are written by their migrations
+#: alone
 MODEL_SCHEMAS = {None, "auth"}
 
 

@@ -7,7 +7,7 @@ from vbis_geo.db.models.datasets import Dataset
 from vbis_geo.db.models.facilities import ConservationFacility
 from vbis_geo.db.models.occurrences import Occurrence
 from vbis_geo.db.models.protected_areas import PADesignation, PAZone, ProtectedArea
-from vbis_geo.db.models.taxa import Taxon, TaxonStatus
+from vbis_geo.db.models.taxa import SensitivityOverride, Taxon, TaxonStatus
 
 __all__ = [
     "Account",
@@ -24,6 +24,7 @@ __all__ = [
     "PAZone",
     "PlanningZone",
     "ProtectedArea",
+    "SensitivityOverride",
     "Taxon",
     "TaxonStatus",
     "Wetland",

@@ -19,6 +19,8 @@ migratory          migratory species (e.g. CMS, flyway lists)   (none)
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -113,3 +115,40 @@ class TaxonStatus(Base):
     #: the list's edition or legal act, e.g. "IUCN 2024-2", "Nghị định 64/2019/NĐ-CP"
     source: Mapped[str | None] = mapped_column(sa.Text)
     assessed_year: Mapped[int | None]
+
+
+#: the sizes (km) of the grid cells a sensitive taxon's locations are generalised to; 0 = exact
+SENSITIVITY_LEVELS_KM = (0, 1, 10, 25)
+
+
+class SensitivityOverride(Base):
+    """The admin's sensitivity level of a taxon, nationally (``province_code`` NULL) or in one
+    province (an ``admin_units`` code, of the 63 or of the 34; checked when set, not a foreign
+    key since a code names one unit per period).
+
+    A national override replaces the rule's level in ``analysis.taxon_sensitivity`` (migration
+    0009, which documents the rule); provincial ones are read from here by the read paths."""
+
+    __tablename__ = "sensitivity_overrides"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"level_km IN ({', '.join(str(k) for k in SENSITIVITY_LEVELS_KM)})",
+            name="level_km_allowed",
+        ),
+        sa.CheckConstraint("char_length(btrim(reason)) > 0", name="reason_given"),
+        # one national row per taxon too: NULL provinces are not distinct
+        sa.UniqueConstraint("taxon_id", "province_code", postgresql_nulls_not_distinct=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taxon_id: Mapped[int] = mapped_column(sa.ForeignKey("taxa.id", ondelete="CASCADE"))
+    #: NULL: the national level
+    province_code: Mapped[str | None] = mapped_column(sa.String(40))
+    level_km: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    set_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("auth.accounts.id", ondelete="SET NULL")
+    )
+    set_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    )
