@@ -14,11 +14,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vbis_geo.db.lookups import find_taxon
 from vbis_geo.db.models.taxa import SENSITIVITY_LEVELS_KM
 from vbis_geo.errors import InvalidInput, NotFound
-
-#: the largest id a (32-bit) id column holds
-MAX_ID = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,32 +40,8 @@ class TaxonSensitivity:
 
 
 def resolve_taxon(conn: Connection, raw: str) -> int:
-    """A taxon's id from its id or its scientific name (any taxonomic status, case-insensitive);
-    unknown and ambiguous names are errors."""
-    text = raw.strip()
-    if text.isdigit():
-        taxon_id = int(text)
-        if (
-            taxon_id <= MAX_ID
-            and conn.execute(
-                sa.text("SELECT 1 FROM taxa WHERE id = :id"), {"id": taxon_id}
-            ).scalar()
-        ):
-            return taxon_id
-        raise NotFound(f"unknown taxon id {text}")
-    rows = conn.execute(
-        sa.text(
-            "SELECT id, rank, taxonomic_status FROM taxa "
-            "WHERE lower(scientific_name) = lower(:name) ORDER BY id"
-        ),
-        {"name": text},
-    ).all()
-    if not rows:
-        raise NotFound(f"unknown taxon {text!r}", hint="give a scientific name or a taxon id")
-    if len(rows) > 1:
-        choices = ", ".join(f"{r.id} ({r.rank}, {r.taxonomic_status})" for r in rows)
-        raise InvalidInput(f"the name {text!r} is several taxa: give the id", hint=choices)
-    return int(rows[0].id)
+    """A taxon's id from its id or its scientific name (any taxonomic status)."""
+    return find_taxon(conn, raw)
 
 
 def resolve_province(conn: Connection, code: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from vbis_geo.auth.passwords import check_password_policy, hash_password
 from vbis_geo.auth.principal import Principal, Scopes
 from vbis_geo.auth.tokens import new_token
+from vbis_geo.db.lookups import MAX_ID, find_taxon
 from vbis_geo.db.models.accounts import (
     DEFAULT_TOKEN_DAYS,
     MAX_TOKEN_DAYS,
@@ -31,8 +32,6 @@ from vbis_geo.db.models.accounts import (
 from vbis_geo.errors import InvalidInput, NotFound
 
 _USERNAME = re.compile(USERNAME_PATTERN)
-#: the largest id a PostgreSQL integer holds (ids beyond it are unknown, not an error)
-MAX_ID = 2**31 - 1
 #: kinds of scope a role must have at least one of (an editor of nothing is a mistake)
 REQUIRED_SCOPES = {
     "provincial_editor": ("province",),
@@ -363,30 +362,11 @@ def _resolve(conn: Connection, role: str, item: Grant) -> tuple[str, str | int |
 
 
 def _taxon_id(conn: Connection, raw: str | int) -> int:
-    text = str(raw).strip()
-    if text.isdigit():
-        taxon_id = int(text)
-        if (
-            taxon_id <= MAX_ID
-            and conn.execute(
-                sa.text("SELECT 1 FROM taxa WHERE id = :id"), {"id": taxon_id}
-            ).scalar()
-        ):
-            return taxon_id
-        raise InvalidInput(f"unknown taxon id {text}")
-    rows = conn.execute(
-        sa.text(
-            "SELECT id, rank FROM taxa WHERE lower(scientific_name) = lower(:name) AND "
-            "taxonomic_status = 'accepted' ORDER BY id"
-        ),
-        {"name": text},
-    ).all()
-    if not rows:
-        raise InvalidInput(f"unknown taxon {text!r}", hint="give an accepted scientific name or id")
-    if len(rows) > 1:
-        choices = ", ".join(f"{r.id} ({r.rank})" for r in rows)
-        raise InvalidInput(f"the name {text!r} is several taxa: give the id", hint=choices)
-    return int(rows[0].id)
+    """The accepted taxon a scope names; an unknown one is a bad grant (400), not a 404."""
+    try:
+        return find_taxon(conn, raw, accepted_only=True)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, hint=exc.hint) from None
 
 
 def _check_required_scopes(conn: Connection, account_id: int, role: str) -> None:
