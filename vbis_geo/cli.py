@@ -324,6 +324,7 @@ def ingest(
     2 an error (file unreadable, no database).
     """
     from vbis_geo.db.engine import make_engine
+    from vbis_geo.db.history import set_change_context
     from vbis_geo.ingest.load import IngestOptions, ingest_file
 
     bar = _ProgressBar()
@@ -344,6 +345,8 @@ def ingest(
     try:
         with engine.connect() as conn:
             with conn.begin() as transaction:
+                # the history of replaced rows says why (a system change: no account)
+                set_change_context(conn, None, f"vbis-geo ingest {layer} {source}")
                 report = ingest_file(conn, layer, source, options)
                 if not report.written:
                     transaction.rollback()

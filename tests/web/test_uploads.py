@@ -185,3 +185,22 @@ def test_field_names_never_reach_sql(upload_client) -> None:  # type: ignore[no-
     assert response.status_code == 422
     columns = [i for i in response.json["issues"] if i["row"] is None]
     assert any("DROP TABLE" in i["field"] and "not loaded" in i["problem"] for i in columns)
+
+
+def test_an_upload_that_replaces_rows_keeps_them_with_who_and_why(  # type: ignore[no-untyped-def]
+    upload_client, engine, editor, cleanup
+) -> None:
+    assert post(upload_client, sightings_csv(), headers=editor).status_code == 200
+    changed = sightings_csv(eventDate_0="2024-01-15")
+    response = post(upload_client, changed, name="corrected.csv", headers=editor)
+    assert response.status_code == 200 and response.json["counts"]["updated"] == 1
+    with engine.connect() as conn:
+        kept = conn.execute(
+            sa.text(
+                "SELECT h.event_date, h.change_kind, h.change_reason, a.username "
+                "FROM history.occurrences h JOIN auth.accounts a ON a.id = h.changed_by "
+                "WHERE h.occurrence_id = 'upload:1'"
+            )
+        ).one()
+    assert str(kept.event_date) == "2023-04-01" and kept.change_kind == "update"
+    assert kept.change_reason == "upload of corrected.csv" and kept.username == "upload-editor"

@@ -24,6 +24,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from vbis_geo.auth import require_editing_role
+from vbis_geo.db.history import set_change_context
 from vbis_geo.errors import Forbidden, InvalidInput
 from vbis_geo.ingest.load import IngestOptions, ingest_file
 from vbis_geo.web import db
@@ -68,6 +69,8 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
         )
         engine = db.engine()
         with engine.connect() as conn, conn.begin() as transaction:
+            # who and why, for the history of every row the load replaces (migration 0010)
+            set_change_context(conn, who.account_id, f"upload of {upload.filename}")
             report = ingest_file(conn, layer, path, options)
             if not report.written:
                 transaction.rollback()
