@@ -106,3 +106,6 @@ def test_a_mapping_file_of_the_wrong_shape_is_a_400(client, mapping: bytes, word
         "/api/ingest/protected_areas", data=form, content_type="multipart/form-data"
     )
     bad(response, words)
+    # the message names the uploaded file, not where the server kept it
+    assert "vbis-upload-" not in response.get_data(as_text=True)
+    assert response.json["description"].startswith("upload/mapping.yml: ")

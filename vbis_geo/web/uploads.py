@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from vbis_geo.auth import require_editing_role
 from vbis_geo.db.history import set_change_context
-from vbis_geo.errors import Forbidden, InvalidInput
+from vbis_geo.errors import Forbidden, InvalidInput, VbisError
 from vbis_geo.ingest.load import IngestOptions, ingest_file
 from vbis_geo.web import db
 from vbis_geo.web.accounts import principal
@@ -68,12 +68,18 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
             loaded_by=f"{who.username} (api upload)" if who.is_authenticated else "api upload",
         )
         engine = db.engine()
-        with engine.connect() as conn, conn.begin() as transaction:
-            # who and why, for the history of every row the load replaces (migration 0010)
-            set_change_context(conn, who.account_id, f"upload of {upload.filename}")
-            report = ingest_file(conn, layer, path, options)
-            if not report.written:
-                transaction.rollback()
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                # who and why, for the history of every row the load replaces (migration 0010)
+                set_change_context(conn, who.account_id, f"upload of {upload.filename}")
+                report = ingest_file(conn, layer, path, options)
+                if not report.written:
+                    transaction.rollback()
+        except VbisError as exc:
+            # name the files as the user sent them, not by the server's temporary folder
+            exc.message = exc.message.replace(tmp, "upload")
+            exc.hint = exc.hint.replace(tmp, "upload") if exc.hint else exc.hint
+            raise
     report.source = upload.filename
     status = 200 if report.ok or report.written else 422
     if request.accept_mimetypes.best == "text/csv":
