@@ -9,6 +9,7 @@ checked-in configuration refers to) from vbis-geo's settings, generates the Open
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import yaml
 from flask import Flask
 
+from vbis_geo.catalog import Layer, load_layers
 from vbis_geo.errors import ConfigError
 from vbis_geo.settings import PROJECT_DIR, Settings
 
@@ -27,6 +29,13 @@ OPENAPI_REVISION = "4"
 
 def layers_dir() -> Path:
     return PROJECT_DIR / "layers"
+
+
+@functools.cache
+def published_layers() -> tuple[Layer, ...]:
+    """The layers of ``layers/*.yml``, read once per process (as pygeoapi reads its
+    configuration once): requests look them up here instead of parsing the files again."""
+    return tuple(load_layers(layers_dir()))
 
 
 def config_path(settings: Settings) -> Path:
@@ -129,9 +138,7 @@ def _title_queryables(app: Flask) -> None:
     import orjson
     from flask import Response, request
 
-    from vbis_geo.catalog import load_layers
-
-    titles = {layer.id: layer.field_titles for layer in load_layers(layers_dir())}
+    titles = {layer.id: layer.field_titles for layer in published_layers()}
 
     @app.after_request
     def _titles(response: Response) -> Response:

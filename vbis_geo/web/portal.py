@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from vbis_geo import __version__
-from vbis_geo.catalog import load_layers
-from vbis_geo.web.ogc import layers_dir
+from vbis_geo.web.ogc import published_layers
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html", layers=load_layers(layers_dir()), version=__version__)
+    return render_template("index.html", layers=published_layers(), version=__version__)

@@ -9,15 +9,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
-from vbis_geo.catalog import Layer, load_layers
+from vbis_geo.catalog import Layer
 from vbis_geo.publish.styles import STYLE_MEDIA_TYPE, maplibre_style
-from vbis_geo.web.ogc import layers_dir
+from vbis_geo.web.ogc import published_layers
 
 bp = Blueprint("styles", __name__)
 
 
 def _layer(collection_id: str) -> Layer:
-    layer = next((lay for lay in load_layers(layers_dir()) if lay.id == collection_id), None)
+    layer = next((lay for lay in published_layers() if lay.id == collection_id), None)
     if layer is None or layer.tiles is None:
         abort(404, description=f"no styled collection {collection_id!r}")
     return layer
