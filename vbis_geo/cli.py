@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -644,11 +644,7 @@ def users_grant(settings: Settings, username: str, **scopes: Any) -> None:
     """Add scopes to USERNAME (they must fit its role)."""
     from vbis_geo.auth.store import grant
 
-    grants = _grants(**scopes)
-    if not grants:
-        raise click.UsageError("name at least one scope (--province, --taxon, ...)")
-    with _transaction(settings) as conn:
-        _echo_account(grant(conn, username, grants))
+    _change_scopes(settings, grant, username, scopes)
 
 
 @users.command("revoke")
@@ -659,11 +655,17 @@ def users_revoke(settings: Settings, username: str, **scopes: Any) -> None:
     """Remove scopes from USERNAME."""
     from vbis_geo.auth.store import revoke
 
+    _change_scopes(settings, revoke, username, scopes)
+
+
+def _change_scopes(
+    settings: Settings, change: Callable[..., Any], username: str, scopes: dict[str, Any]
+) -> None:
     grants = _grants(**scopes)
     if not grants:
         raise click.UsageError("name at least one scope (--province, --taxon, ...)")
     with _transaction(settings) as conn:
-        _echo_account(revoke(conn, username, grants))
+        _echo_account(change(conn, username, grants))
 
 
 @users.command("set-password")
