@@ -93,13 +93,24 @@ def test_ogc_config_validates_against_pygeoapi_schema(monkeypatch):
         assert validate_config(yaml_load(fh))
 
 
-def test_stale_ogc_config_is_detected(tmp_path):
-    stale = tmp_path / "ogc_config"
-    stale.mkdir()
-    (stale / "pygeoapi-config.yml").write_text("server: {}\n", encoding="utf-8")
+@pytest.mark.parametrize("stale_file", ["pygeoapi-config.yml", "openapi.yml"])
+def test_stale_ogc_config_is_detected(tmp_path, stale_file):
+    from vbis_geo.settings import PROJECT_DIR
+
+    rendered = tmp_path / "ogc_config"
+    rendered.mkdir()
+    for name in ("pygeoapi-config.yml", "openapi.yml"):
+        (rendered / name).write_text(
+            (PROJECT_DIR / "ogc_config" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    assert run_cli("publish", "--check", VBIS_HOME=str(tmp_path)).returncode == 0
+    with (rendered / stale_file).open("a", encoding="utf-8") as fh:
+        fh.write("# an edit by hand\n")
     result = run_cli("publish", "--check", VBIS_HOME=str(tmp_path))
     assert result.returncode == 1
-    assert "is stale" in result.stderr
+    assert f"{stale_file} is stale" in result.stderr
+    other = ({"pygeoapi-config.yml", "openapi.yml"} - {stale_file}).pop()
+    assert f"{other} is stale" not in result.stderr
 
 
 def _db_env(test_settings) -> dict[str, str]:  # type: ignore[no-untyped-def]

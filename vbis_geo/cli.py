@@ -831,22 +831,32 @@ def taxa_sensitivity_clear(settings: Settings, taxon: str, province: str | None)
 @click.option("--check", is_flag=True, help="exit 1 if ogc_config/ is not up to date")
 @click.pass_obj
 def publish(settings: Settings, check: bool) -> None:
-    """Render ogc_config/ (the pygeoapi configuration) from layers/*.yml."""
+    """Render ogc_config/ (pygeoapi's configuration and OpenAPI document) from layers/*.yml."""
     from vbis_geo.catalog import load_layers
-    from vbis_geo.publish.config import dump_config, render_config, write_config
-    from vbis_geo.web.ogc import config_path, layers_dir
+    from vbis_geo.publish.config import dump_config, render_config, write_if_changed
+    from vbis_geo.publish.openapi import dump_openapi, render_openapi
+    from vbis_geo.web.ogc import config_path, layers_dir, openapi_path
 
     config = render_config(load_layers(layers_dir()))
-    path = config_path(settings)
+    files = {
+        config_path(settings): dump_config(config),
+        openapi_path(settings): dump_openapi(render_openapi(config)),
+    }
     if check:
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != dump_config(config):
+        stale = [
+            path
+            for path, text in files.items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text
+        ]
+        for path in stale:
             click.echo(f"{path} is stale: run `vbis-geo publish`", err=True)
+        if stale:
             sys.exit(1)
-        click.echo(f"{path} is up to date")
+        for path in files:
+            click.echo(f"{path} is up to date")
         return
-    changed = write_config(config, path)
-    click.echo(f"{path} {'written' if changed else 'unchanged'}")
+    for path, text in files.items():
+        click.echo(f"{path} {'written' if write_if_changed(text, path) else 'unchanged'}")
 
 
 @cli.command()

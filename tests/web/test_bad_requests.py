@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from vbis_geo.web.oas import remote_references
+from vbis_geo.publish.oas import remote_references
 
 pytestmark = pytest.mark.db
 

@@ -1,7 +1,7 @@
 """schemathesis, run against our OpenAPI document, finds no server error.
 
 The document is the one pygeoapi serves at ``/ogc/openapi?f=json`` (made self-contained by
-``vbis_geo.web.oas``); schemathesis loads it from the application over WSGI (no server, no
+``vbis_geo.publish.oas``); schemathesis loads it from the application over WSGI (no server, no
 network) and, for every operation it describes (features, records, coverage, tiles, jobs),
 sends the requests of its phases: the examples of the document, the coverage phase
 (boundary and invalid values of each parameter, unexpected methods) and random fuzzing, both

@@ -297,9 +297,8 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
-def write_config(config: dict, path: Path) -> bool:  # type: ignore[type-arg]
-    """Write the configuration to ``path``; returns True if the file changed."""
-    text = dump_config(config)
+def write_if_changed(text: str, path: Path) -> bool:
+    """Write ``text`` (a rendered file of ``ogc_config/``) to ``path``; True if the file changed."""
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
