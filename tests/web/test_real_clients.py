@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from vbis_geo.db.base import REVIEW_COLUMNS
 from vbis_geo.db.models import SPATIAL_MODELS
 
 pytestmark = pytest.mark.db
@@ -89,6 +90,8 @@ def test_gdal_reads_every_collection_completely(live_server, engine, tmp_path, t
     assert len(features) == len(ids) > 0
     assert sorted(f["id"] for f in features) == sorted(ids)
     assert all(f["geometry"] is not None for f in features)
-    # every published column arrives as an attribute (all but the id and the geometry)
-    columns = {c["name"] for c in sa.inspect(engine).get_columns(table)} - {"id", "geom"}
+    # every published column arrives as an attribute (all but the id, the geometry and the
+    # review columns)
+    hidden = {"id", "geom", *REVIEW_COLUMNS}
+    columns = {c["name"] for c in sa.inspect(engine).get_columns(table)} - hidden
     assert set(features[0]["properties"]) == columns

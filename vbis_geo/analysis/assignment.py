@@ -27,8 +27,9 @@ _LOCK = "analysis.occurrence_areas"
 
 
 def stale_parts(conn: Connection) -> list[str]:
-    """Which of ``occurrence_areas``, ``taxon_species``, ``area_species`` and
-    ``taxon_sensitivity`` (migrations 0006, 0007, 0009) a change left stale."""
+    """Which of ``occurrence_areas``, ``taxon_species``, ``area_species``,
+    ``taxon_sensitivity`` and ``occurrence_public`` (migrations 0006, 0007, 0009, 0011) a change
+    left stale."""
     return list(conn.execute(sa.text("SELECT name FROM analysis.state WHERE stale")).scalars())
 
 
@@ -39,7 +40,8 @@ def ensure_current(
     taxa after a change of taxa, the per-area species counts after any change); the seconds it
     took, or None when everything was current. The per-area counts only when ``counts`` (the
     questions that read them), so that an edit does not make every question recount them; the
-    taxa's sensitivity levels always (a few milliseconds), since every read path applies them.
+    taxa's sensitivity levels and the public points of sensitive records always (milliseconds,
+    or a fraction of a second after a bulk load), since every read for the public reads them.
     ``conn``: the question's own connection, to check on without taking another from the pool
     (read committed: the question's next statements see a rebuild made meanwhile)."""
     if conn is not None:
@@ -58,6 +60,8 @@ def ensure_current(
             conn.execute(sa.text("SELECT analysis.recompute_taxon_species()"))
         if "taxon_sensitivity" in stale:
             conn.execute(sa.text("SELECT analysis.recompute_taxon_sensitivity()"))
+        if "occurrence_public" in stale:  # placed by the levels above
+            conn.execute(sa.text("SELECT publish.rebuild_occurrence_public()"))
         if "occurrence_areas" in stale:
             conn.execute(sa.text("SELECT analysis.rebuild_occurrence_areas()"))
         if "area_species" in stale:  # counted from the two above, so after them

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.access import unscoped_occurrences
 from vbis_geo.analysis.richness import in_force
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
@@ -61,7 +61,7 @@ def gap_analysis(
         ), pas AS (
             SELECT p.id FROM protected_areas p WHERE {in_force("p")}
         ), records AS (
-            SELECT o.id, ts.species_id FROM {visible_occurrences()} o
+            SELECT o.id, ts.species_id FROM {unscoped_occurrences()} o
             JOIN analysis.taxon_species ts ON ts.taxon_id = o.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM listed)
               AND (CAST(:as_of AS date) IS NULL OR o.event_date <= :as_of)

@@ -46,7 +46,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.access import unscoped_occurrences
 from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.analysis.places import in_force
 from vbis_geo.analysis.species import species_of_records
@@ -298,7 +298,7 @@ def area_report(
     params: dict[str, object] = {"polygon": wkb}
     records = f"""
         SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-        FROM {visible_occurrences()} o WHERE ST_Intersects(o.geom, {polygon_sql})
+        FROM {unscoped_occurrences()} o WHERE ST_Intersects(o.geom, {polygon_sql})
     """  # noqa: S608 (fixed fragments; the polygon is bound)
     boundary = f"SELECT ST_Boundary({polygon_sql})::geography"
     area_ha = equal_area_m2(polygon) / 10_000

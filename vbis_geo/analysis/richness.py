@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.access import unscoped_occurrences
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
     THREATENED_LISTS,
@@ -184,7 +184,7 @@ def _common_ctes(taxa: TaxonFilter, params: dict[str, object], records: bool = T
 _RECORDS = f"""
         , records AS (
             SELECT o.id, ts.species_id, o.geom
-            FROM {visible_occurrences()} o
+            FROM {unscoped_occurrences()} o
             JOIN analysis.taxon_species ts ON ts.taxon_id = o.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM kept)
               AND (CAST(:as_of AS date) IS NULL OR o.event_date <= :as_of)
@@ -207,7 +207,7 @@ _AREA_RECORDS = f"""
             FROM (
                 SELECT a.area_id, o.taxon_id, count(*) AS n
                 FROM analysis.occurrence_areas a
-                JOIN {visible_occurrences()} o ON o.id = a.occurrence_id
+                JOIN {unscoped_occurrences()} o ON o.id = a.occurrence_id
                 WHERE a.layer = :layer AND a.area_id IN (SELECT id FROM areas)
                   AND o.event_date <= :as_of
                 GROUP BY a.area_id, o.taxon_id

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import visible_occurrences
+from vbis_geo.analysis.access import unscoped_occurrences
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter, bind_lists, is_threatened, statuses_json
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
@@ -106,7 +106,7 @@ def species_in_area(
         )
     records = f"""
         SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-        FROM analysis.occurrence_areas a JOIN {visible_occurrences()} o ON o.id = a.occurrence_id
+        FROM analysis.occurrence_areas a JOIN {unscoped_occurrences()} o ON o.id = a.occurrence_id
         WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
     """  # noqa: S608 (fixed names and fragments; values bound)
     boundary = f"SELECT ST_Boundary(geom)::geography FROM {area.layer} WHERE id = :area_id"  # noqa: S608 (layer of an Area)
@@ -224,7 +224,7 @@ def areas_of_taxon(
             SELECT id FROM branch
             UNION SELECT t.id FROM taxa t JOIN branch b ON t.accepted_id = b.id
         ), records AS (
-            SELECT o.id, o.event_date FROM {visible_occurrences()} o
+            SELECT o.id, o.event_date FROM {unscoped_occurrences()} o
             WHERE o.taxon_id IN (SELECT id FROM names)
         ), inside AS (
             SELECT a.area_id, r.id, r.event_date FROM records r

@@ -85,6 +85,43 @@ class FromDataset:
         )
 
 
+#: where a row stands in review (issue 6): contributions by experts and the public go in as
+#: drafts; a reviewer publishes or rejects them; the public reads published rows only
+REVIEW_STATUSES = ("draft", "published", "rejected")
+#: the columns of :class:`Reviewed`, which are not published as properties
+REVIEW_COLUMNS = ("review_status", "submitted_by", "reviewed_by", "reviewed_at", "review_reason")
+
+
+class Reviewed:
+    """Review of contributed rows. Rows loaded or edited by those who publish directly (the
+    national admin, an editor in scope) are ``published``; the write path sets ``draft``."""
+
+    review_status: Mapped[str] = mapped_column(
+        sa.String(10), server_default="published", nullable=False, index=True
+    )
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    @declared_attr
+    def submitted_by(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(sa.ForeignKey("auth.accounts.id", ondelete="SET NULL"))
+
+    @declared_attr
+    def reviewed_by(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(sa.ForeignKey("auth.accounts.id", ondelete="SET NULL"))
+
+
+def review_checks() -> tuple[sa.CheckConstraint, ...]:
+    """The CHECK constraints of :class:`Reviewed`: a known status, and a rejection says why."""
+    return (
+        enum_check("review_status", REVIEW_STATUSES),
+        sa.CheckConstraint(
+            "review_status <> 'rejected' OR char_length(btrim(review_reason)) > 0",
+            name="rejection_reason_given",
+        ),
+    )
+
+
 class Validity:
     """Validity dates (inclusive); NULL ``valid_to`` means still valid."""
 

@@ -32,7 +32,7 @@ from pygeoapi.provider.base import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from vbis_geo.db.base import Base
+from vbis_geo.db.base import REVIEW_COLUMNS, Base
 from vbis_geo.publish import cql
 from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
 
@@ -160,10 +160,9 @@ class FeatureProvider(BaseProvider):
 
     # -- fields -------------------------------------------------------------------------------
     def _published(self) -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
-        """Every column but the id and the geometry, under its own name."""
-        return {
-            c.name: c for c in self.table.columns if c.name not in (self.id_field, self.geom_field)
-        }
+        """Every column but the id, the geometry and the review columns, under its own name."""
+        hidden = {self.id_field, self.geom_field, *REVIEW_COLUMNS}
+        return {c.name: c for c in self.table.columns if c.name not in hidden}
 
     def _describe(self) -> dict[str, dict[str, str]]:
         fields = {}

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vbis_geo.db.base import (
     Base,
     FromDataset,
+    Reviewed,
     Timestamps,
     Validity,
     area_ha_column,
     enum_check,
     geometry_column,
+    review_checks,
     valid_geometry_check,
     validity_check,
 )
@@ -53,12 +55,13 @@ def _province_codes() -> Mapped[list[str]]:
     return mapped_column(ARRAY(sa.String(40)), server_default=sa.text("'{}'::varchar[]"))
 
 
-class Wetland(FromDataset, Validity, Timestamps, Base):
+class Wetland(FromDataset, Validity, Reviewed, Timestamps, Base):
     """An important wetland (vùng đất ngập nước quan trọng)."""
 
     __tablename__ = "wetlands"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("wetland_type", WETLAND_TYPES),
     )
@@ -76,12 +79,13 @@ class Wetland(FromDataset, Validity, Timestamps, Base):
     geom: Mapped[object] = geometry_column("MULTIPOLYGON")
 
 
-class Ecosystem(FromDataset, Validity, Timestamps, Base):
+class Ecosystem(FromDataset, Validity, Reviewed, Timestamps, Base):
     """A natural ecosystem area (hệ sinh thái tự nhiên)."""
 
     __tablename__ = "ecosystems"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("ecosystem_type", ECOSYSTEM_TYPES),
     )
@@ -97,12 +101,13 @@ class Ecosystem(FromDataset, Validity, Timestamps, Base):
     geom: Mapped[object] = geometry_column("MULTIPOLYGON")
 
 
-class PlanningZone(FromDataset, Validity, Timestamps, Base):
+class PlanningZone(FromDataset, Validity, Reviewed, Timestamps, Base):
     """A zone of the national biodiversity plan: a corridor or a high-biodiversity area."""
 
     __tablename__ = "planning_zones"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("zone_type", PLANNING_ZONE_TYPES),
     )

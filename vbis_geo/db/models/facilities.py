@@ -9,10 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vbis_geo.db.base import (
     Base,
     FromDataset,
+    Reviewed,
     Timestamps,
     Validity,
     enum_check,
     geometry_column,
+    review_checks,
     valid_geometry_check,
     validity_check,
 )
@@ -27,10 +29,11 @@ FACILITY_TYPES = (
 )
 
 
-class ConservationFacility(FromDataset, Validity, Timestamps, Base):
+class ConservationFacility(FromDataset, Validity, Reviewed, Timestamps, Base):
     __tablename__ = "conservation_facilities"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("facility_type", FACILITY_TYPES),
     )

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vbis_geo.db.base import (
     Base,
     FromDataset,
+    Reviewed,
     Timestamps,
     enum_check,
     geometry_column,
+    review_checks,
     valid_geometry_check,
 )
 
@@ -32,10 +34,11 @@ BASIS_OF_RECORD = (
 )
 
 
-class Occurrence(FromDataset, Timestamps, Base):
+class Occurrence(FromDataset, Reviewed, Timestamps, Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         enum_check("basis_of_record", BASIS_OF_RECORD),
         sa.CheckConstraint("individual_count >= 0", name="individual_count_positive"),
         sa.CheckConstraint("coordinate_uncertainty_m > 0", name="uncertainty_positive"),

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vbis_geo.db.base import (
     Base,
     FromDataset,
+    Reviewed,
     Timestamps,
     Validity,
     area_ha_column,
     enum_check,
     geometry_column,
+    review_checks,
     valid_geometry_check,
     validity_check,
 )
@@ -41,10 +43,11 @@ ZONE_TYPES = (
 )
 
 
-class ProtectedArea(FromDataset, Validity, Timestamps, Base):
+class ProtectedArea(FromDataset, Validity, Reviewed, Timestamps, Base):
     __tablename__ = "protected_areas"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("legal_category", LEGAL_CATEGORIES),
         enum_check("iucn_category", IUCN_CATEGORIES),
@@ -98,12 +101,13 @@ class PADesignation(Base):
     reference: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class PAZone(FromDataset, Validity, Timestamps, Base):
+class PAZone(FromDataset, Validity, Reviewed, Timestamps, Base):
     """A functional zone of a protected area, or its buffer zone (outside the area)."""
 
     __tablename__ = "pa_zones"
     __table_args__ = (
         valid_geometry_check(),
+        *review_checks(),
         validity_check(),
         enum_check("zone_type", ZONE_TYPES),
     )
