@@ -21,12 +21,12 @@ here (the conservative side); reading its groups exactly is to come with the exp
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from vbis_geo.auth.principal import PUBLIC, Principal
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     """Which relation of occurrences a principal reads; also a key of what is derived from it
     (cached tiles, counts), so that one audience never reads what was made for the other."""
 
