@@ -31,7 +31,9 @@ status changes takes its records with it at once.
 point if its level is 0, else at its generalised point with ``locality`` and
 ``occurrence_remarks`` withheld (they may name the spot) and ``coordinate_uncertainty_m`` at
 least the distance from the cell's centre to its corner; ``generalised_km`` says which. It is a
-UNION ALL of the two kinds, so a filter on ``geom`` reaches the GiST index of each.
+UNION ALL of the two kinds, so a filter on ``geom`` reaches the GiST index of each. It refuses to
+answer (SQLSTATE 55000) while the generalised points or the levels they come from are stale, so
+a read path that did not bring them current first fails rather than show an exact location.
 ``publish.published_occurrences``, with the same columns, is what those with the right to exact
 locations read: every published record at its exact point. A migration
 that changes the columns of ``occurrences`` recreates the view (PostgreSQL refuses to drop a
@@ -265,6 +267,24 @@ def upgrade() -> None:
         """
     )
 
+    # the view refuses to answer while the generalised points may be out of date, so that a
+    # read path that forgot ensure_current fails instead of showing an exact location
+    op.execute(
+        """
+        CREATE FUNCTION publish.public_points_current() RETURNS boolean
+        LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM analysis.state WHERE stale AND name IN
+                       ('occurrence_public', 'taxon_sensitivity', 'taxon_species')) THEN
+                RAISE EXCEPTION 'the public locations of sensitive records are out of date'
+                    USING ERRCODE = 'object_not_in_prerequisite_state',
+                          HINT = 'bring them current (vbis_geo.analysis.assignment.'
+                                 'ensure_current) before reading publish.public_occurrences';
+            END IF;
+            RETURN true;
+        END $$
+        """
+    )
     passed = ", ".join(f"o.{c}" for c in PASSED)
     # the distance from a cell's centre to its corner, in metres: km * 1000 * sqrt(2) / 2
     op.execute(
@@ -273,7 +293,7 @@ def upgrade() -> None:
         SELECT {passed}, o.coordinate_uncertainty_m, o.locality, o.occurrence_remarks, o.geom,
                0::smallint AS generalised_km
         FROM public.occurrences AS o
-        WHERE o.review_status = 'published'
+        WHERE publish.public_points_current() AND o.review_status = 'published'
           AND NOT EXISTS (SELECT 1 FROM publish.occurrence_public AS p WHERE p.id = o.id)
         UNION ALL
         SELECT {passed},
@@ -281,7 +301,7 @@ def upgrade() -> None:
                NULL::text, NULL::text, p.geom, p.level_km
         FROM public.occurrences AS o
         JOIN publish.occurrence_public AS p ON p.id = o.id
-        WHERE o.review_status = 'published'
+        WHERE publish.public_points_current() AND o.review_status = 'published'
         """
     )
 
@@ -301,6 +321,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP VIEW IF EXISTS publish.published_occurrences")
     op.execute("DROP VIEW IF EXISTS publish.public_occurrences")
+    op.execute("DROP FUNCTION IF EXISTS publish.public_points_current()")
     op.execute("DROP TRIGGER IF EXISTS public_points_changed ON admin_units")
     for name in ("inserted", "deleted", "updated", "truncated"):
         op.execute(f"DROP TRIGGER IF EXISTS public_points_{name} ON occurrences")

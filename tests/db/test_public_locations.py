@@ -67,6 +67,8 @@ def add_record(conn, taxon: int, point: tuple[float, float], **extra) -> int:  #
 
 
 def seen(conn, view: str, record: int):  # type: ignore[no-untyped-def]
+    """A record as ``view`` shows it, read as the application does: current first."""
+    bring_current(conn)
     return conn.execute(
         sa.text(
             f"SELECT ST_X(geom) AS x, ST_Y(geom) AS y, generalised_km, locality, "  # noqa: S608
@@ -216,6 +218,9 @@ def test_edits_are_followed_without_a_rebuild(current) -> None:  # type: ignore[
         ),
         {"x": HA_NOI[0], "y": HA_NOI[1], "id": record},
     )
+    assert not conn.execute(
+        sa.text("SELECT stale FROM analysis.state WHERE name = 'occurrence_public'")
+    ).scalar()
     want = expected_centre(*HA_NOI, 1)
     assert seen(conn, "public_occurrences", record).x == pytest.approx(want[0], abs=1e-7)
     conn.execute(sa.text("DELETE FROM occurrences WHERE id = :id"), {"id": record})
@@ -225,6 +230,16 @@ def test_edits_are_followed_without_a_rebuild(current) -> None:  # type: ignore[
         ).scalar_one()
         == 0
     )
+
+
+def test_the_public_view_refuses_to_answer_while_stale(current) -> None:  # type: ignore[no-untyped-def]
+    conn = current
+    add_taxon(conn, "Testus staleus", "species", statuses=[("iucn_red_list", "EN")])
+    with pytest.raises(sa.exc.OperationalError, match="out of date"):
+        with conn.begin_nested():
+            conn.execute(sa.text("SELECT count(*) FROM publish.public_occurrences")).scalar()
+    bring_current(conn)
+    assert conn.execute(sa.text("SELECT count(*) FROM publish.public_occurrences")).scalar()
 
 
 def test_a_bbox_on_the_public_view_uses_the_spatial_indexes(current) -> None:  # type: ignore[no-untyped-def]

@@ -51,8 +51,10 @@ def test_protected_areas_by_category_colours_each_category(conn):  # type: ignor
         )
     ).scalar_one()
     assert len(areas.features) == expected
-    colours = {f["properties"]["legal_category"]: areas.rule.colour_of(f["properties"])
-               for f in areas.features}  # fmt: skip
+    colours = {
+        f["properties"]["legal_category"]: areas.rule.colour_of(f["properties"])
+        for f in areas.features
+    }
     assert len(set(colours.values())) == len(colours)  # one colour per category
     assert [e.label for e in areas.legend][:2] == ["Vườn quốc gia", "Khu dự trữ thiên nhiên"]
     english = composed(conn, "protected_areas_by_category", lang="en")
@@ -68,8 +70,10 @@ def test_richness_classes_hold_every_province_of_the_date(conn):  # type: ignore
         assert item.rule.bounds[-1] == max(species)
         assert all(item.rule.colour_of(f["properties"]) for f in item.features)
         # natural breaks: each class's values are contiguous in the sorted order
-        assert sorted(species) == sorted(species, key=lambda v: (item.rule.bounds.index(
-            next(b for b in item.rule.bounds if v <= b)), v))  # fmt: skip
+        assert sorted(species) == sorted(
+            species,
+            key=lambda v: (item.rule.bounds.index(next(b for b in item.rule.bounds if v <= b)), v),
+        )
 
 
 def test_a_missing_or_unknown_parameter_is_named(conn):  # type: ignore[no-untyped-def]
@@ -99,20 +103,62 @@ def test_density_counts_every_threatened_record_once(conn):  # type: ignore[no-u
 
 def test_a_posted_map_is_checked_before_it_is_drawn():
     with pytest.raises(InvalidInput, match=r"layers\[0\]: unknown layer 'roads'"):
-        parse_map({"id": "x", "title": {"vi": "x", "en": "x"},
-                   "layers": [{"id": "a", "layer": "roads", "symbology": {"kind": "single"}}]},
-                  LAYERS)  # fmt: skip
+        parse_map(
+            {
+                "id": "x",
+                "title": {"vi": "x", "en": "x"},
+                "layers": [{"id": "a", "layer": "roads", "symbology": {"kind": "single"}}],
+            },
+            LAYERS,
+        )
     with pytest.raises(InvalidInput, match="names \\['area'\\], not fields of protected_areas"):
-        parse_map({"id": "x", "title": {"vi": "x", "en": "x"},
-                   "layers": [{"id": "a", "layer": "protected_areas", "filter": "area > 5",
-                               "symbology": {"kind": "single"}}]}, LAYERS)  # fmt: skip
+        parse_map(
+            {
+                "id": "x",
+                "title": {"vi": "x", "en": "x"},
+                "layers": [
+                    {
+                        "id": "a",
+                        "layer": "protected_areas",
+                        "filter": "area > 5",
+                        "symbology": {"kind": "single"},
+                    }
+                ],
+            },
+            LAYERS,
+        )
     with pytest.raises(InvalidInput, match="field 'colour' is not a field of protected_areas"):
-        parse_map({"id": "x", "title": {"vi": "x", "en": "x"},
-                   "layers": [{"id": "a", "layer": "protected_areas",
-                               "symbology": {"kind": "categorised", "field": "colour",
-                                             "categories": {"a": {"vi": "a", "en": "a"}}}}]},
-                  LAYERS)  # fmt: skip
+        parse_map(
+            {
+                "id": "x",
+                "title": {"vi": "x", "en": "x"},
+                "layers": [
+                    {
+                        "id": "a",
+                        "layer": "protected_areas",
+                        "symbology": {
+                            "kind": "categorised",
+                            "field": "colour",
+                            "categories": {"a": {"vi": "a", "en": "a"}},
+                        },
+                    }
+                ],
+            },
+            LAYERS,
+        )
     with pytest.raises(InvalidInput, match="uses \\{who\\}, not a parameter of the map"):
-        parse_map({"id": "x", "title": {"vi": "x", "en": "x"},
-                   "layers": [{"id": "a", "layer": "protected_areas", "filter": "code = '{who}'",
-                               "symbology": {"kind": "single"}}]}, LAYERS)  # fmt: skip
+        parse_map(
+            {
+                "id": "x",
+                "title": {"vi": "x", "en": "x"},
+                "layers": [
+                    {
+                        "id": "a",
+                        "layer": "protected_areas",
+                        "filter": "code = '{who}'",
+                        "symbology": {"kind": "single"},
+                    }
+                ],
+            },
+            LAYERS,
+        )

@@ -37,9 +37,13 @@ def taxon(engine):  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        return str(conn.execute(sa.text(
-            "SELECT taxon_id FROM occurrences GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-        )).scalar_one())  # fmt: skip
+        return str(
+            conn.execute(
+                sa.text(
+                    "SELECT taxon_id FROM occurrences GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+                )
+            ).scalar_one()
+        )
 
 
 @pytest.mark.parametrize("map_id", sorted(MAPS))

@@ -69,6 +69,10 @@ def layer_features(
     bbox: tuple[float, float, float, float] | None = None,
 ) -> list[dict[str, Any]]:
     """The features ``map_layer`` draws for ``principal`` (the public when None)."""
+    if map_layer.layer.id == "occurrences":
+        from vbis_geo.analysis.assignment import ensure_current
+
+        ensure_current(conn.engine, conn=conn)  # the generalised points, before reading them
     if map_layer.question == "international_titles":
         return _international_titles(conn, bbox)
     if map_layer.symbology.kind == "density":

@@ -29,16 +29,19 @@ from vbis_geo.maps.compose import ComposedLayer, ComposedMap
 TITLE_DOT_SPACING = 11
 
 
-def maplibre_style(composed: ComposedMap, base_url: str, query: dict[str, str]) -> dict[str, Any]:
+def maplibre_style(
+    composed: ComposedMap, base_url: str, query: dict[str, str], *, inline: bool = False
+) -> dict[str, Any]:
     """The style of ``composed``; ``base_url`` the server's root (tiles under ``/ogc``, the maps
     API under ``/maps``); ``query`` the parameters the map was composed with (for the GeoJSON
-    sources, so that they compose the same map)."""
+    sources, so that they compose the same map). ``inline``: GeoJSON sources carry their
+    features instead of their address (a map posted to the API has none)."""
     sources: dict[str, Any] = {}
     layers: list[dict[str, Any]] = [
         {"id": "background", "type": "background", "paint": {"background-color": "#dfeef5"}}
     ]
     for item in composed.layers:
-        source_id = _source(item, composed, base_url, query, sources)
+        source_id = _source(item, composed, base_url, query, sources, inline)
         layers.extend(_layers(item, source_id))
     definition = composed.definition
     return {
@@ -78,6 +81,7 @@ def _source(
     base_url: str,
     query: dict[str, str],
     sources: dict[str, Any],
+    inline: bool,
 ) -> str:
     layer = item.map_layer.layer
     if _from_tiles(item):
@@ -93,11 +97,12 @@ def _source(
         return layer.id
     source_id = f"{item.map_layer.id}-data"
     qs = f"?{urlencode(query)}" if query else ""
-    sources[source_id] = {
-        "type": "geojson",
-        "data": f"{base_url}/maps/{composed.definition.id}/layers/{item.map_layer.id}.geojson{qs}",
-        "attribution": composed.attribution,
-    }
+    data: Any = (
+        {"type": "FeatureCollection", "features": item.features}
+        if inline
+        else f"{base_url}/maps/{composed.definition.id}/layers/{item.map_layer.id}.geojson{qs}"
+    )
+    sources[source_id] = {"type": "geojson", "data": data, "attribution": composed.attribution}
     return source_id
 
 

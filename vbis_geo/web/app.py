@@ -11,6 +11,7 @@ from vbis_geo.web import (
     api_openapi,
     db,
     errors,
+    maps,
     ogc,
     portal,
     questions,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(questions_area.bp, url_prefix="/api")
     app.register_blueprint(questions_stats.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
+    app.register_blueprint(maps.bp, url_prefix="/maps")
     if mount_ogc:
         ogc.init_app(app, settings)
         app.register_blueprint(styles.bp, url_prefix="/ogc")
