@@ -337,6 +337,31 @@ def paths() -> dict[str, Any]:
                 "responses": {**_ok("matching taxa", {"type": "object"}), **_errors(400)},
             }
         },
+        "/api/search": {
+            "get": {
+                "summary": "Protected areas and taxa by name, with or without Vietnamese "
+                "diacritics ('cuc phuong' finds 'Cúc Phương')",
+                "operationId": "searchNames",
+                "parameters": [
+                    _param(
+                        "q",
+                        "part of a name (2 characters or more)",
+                        {"type": "string", "minLength": 2, "maxLength": 200},
+                        required=True,
+                        example="cuc phuong",
+                    ),  # fmt: skip
+                    _param(
+                        "limit",
+                        "how many of each (1-50)",
+                        {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                    ),  # fmt: skip
+                ],
+                "responses": {
+                    **_ok("protected areas (with their bbox) and taxa", {"type": "object"}),
+                    **_errors(400),
+                },
+            }
+        },
         "/api/taxa/{id}/protected-areas": {
             "get": {
                 "summary": "Protected areas where a taxon (with its lower ranks) is recorded",

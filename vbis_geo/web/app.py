@@ -17,6 +17,7 @@ from vbis_geo.web import (
     questions,
     questions_area,
     questions_stats,
+    search,
     styles,
     uploads,
 )
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(questions_area.bp, url_prefix="/api")
     app.register_blueprint(questions_stats.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
+    app.register_blueprint(search.bp, url_prefix="/api")
     app.register_blueprint(maps.bp, url_prefix="/maps")
     if mount_ogc:
         ogc.init_app(app, settings)
