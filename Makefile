@@ -15,7 +15,7 @@ PORT       ?= 5000
 #  and, unless the machine has npm already, nodejs + npm: MapLibre GL JS, served by the portal,
 #  and MapLibre's style validator)
 DEB_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 \
-                postgresql-contrib gdal-bin cgi-mapserver python3-qgis poppler-utils
+                postgresql-contrib gdal-bin cgi-mapserver python3-qgis poppler-utils chromium
 
 .PHONY: demo test setup system venv npm db data serve stop lint publish clean clean-db
 
@@ -30,7 +30,7 @@ test: setup
 setup: system venv npm db
 
 ## system: Debian packages (PostgreSQL + PostGIS server, GDAL tools, QGIS for its client tests,
-## poppler-utils for the PDF map tests, python3-venv if needed)
+## poppler-utils for the PDF map tests, chromium for the portal tests, python3-venv if needed)
 system:
 	@command -v dpkg >/dev/null || { echo "not a Debian system: install PostgreSQL $(PG_VERSION) with PostGIS 3 and GDAL yourself"; exit 0; }; \
 	missing=""; \

@@ -1,0 +1,157 @@
+"""The portal in a real browser: Debian's chromium, driven by Playwright, against the app served
+over HTTP. It waits for the tiles to render, checks that a layer draws pixels where its features
+are, searches a reserve without diacritics, opens its species, switches language, follows the
+permalink, and works on a phone-sized screen. Screenshots are kept in tests/artifacts/portal."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from vbis_geo.settings import PROJECT_DIR
+
+pytestmark = pytest.mark.db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_DIR / "tests" / "artifacts" / "portal"
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--use-gl=angle",
+                "--use-angle=swiftshader",
+                "--enable-unsafe-swiftshader",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def open_portal(browser, live_server, path="/", **context):  # type: ignore[no-untyped-def]
+    context.setdefault("locale", "vi-VN")  # the portal speaks the browser's language
+    page = browser.new_context(**context).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(live_server + path)
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.wait_for_function("map.loaded() && map.areTilesLoaded()", timeout=60_000)
+    return page, errors
+
+
+def shot(page, name: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def pixel_of(page, lon: float, lat: float) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The page pixel of a point of the map."""
+    point = page.evaluate(
+        f"(() => {{ const p = map.project([{lon}, {lat}]); "
+        "const r = map.getContainer().getBoundingClientRect(); "
+        "return [Math.round(p.x + r.left), Math.round(p.y + r.top)]; })()"
+    )
+    return int(point[0]), int(point[1])
+
+
+def test_the_map_draws_a_layer_where_its_features_are(browser, live_server, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            sa.text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM "
+                "protected_areas WHERE code = 'PA-PHONG-NHA-KE-BANG') s"
+            )
+        ).one()
+    page, errors = open_portal(
+        browser, live_server, "/#map=8/17.55/106.2", viewport={"width": 1280, "height": 800}
+    )
+    x, y = pixel_of(page, lon, lat)
+    shown = shot(page, "protected-area-shown")
+    page.uncheck("#layer-protected_areas")
+    page.wait_for_function("map.loaded() && map.areTilesLoaded()")
+    page.wait_for_timeout(300)
+    hidden = shot(page, "protected-area-hidden")
+    window = (slice(y - 3, y + 4), slice(x - 3, x + 4))
+    # the protected area's fill changes the pixels at its interior, and only the layer does
+    assert np.abs(shown[window] - hidden[window]).sum(axis=-1).mean() > 20
+    # the provinces are drawn too: land is not the sea's background colour
+    sea = np.array([0xDF, 0xEE, 0xF5])
+    assert np.abs(hidden[window] - sea).sum(axis=-1).mean() > 10
+    assert "layers=" in page.evaluate("window.location.hash")
+    assert not errors, errors
+
+
+def test_search_a_reserve_and_see_its_species(browser, live_server, client) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_portal(browser, live_server, viewport={"width": 1280, "height": 800})
+    page.fill("#search", "cuc phuong")
+    page.wait_for_selector(".result-area[data-code='PA-CUC-PHUONG']")
+    page.click(".result-area[data-code='PA-CUC-PHUONG']")
+    page.wait_for_selector("#species-list li")
+    assert page.inner_text("#species-area") == "Vườn quốc gia Cúc Phương"
+    expected = client.get("/api/protected-areas/PA-CUC-PHUONG/species").json["species"]
+    assert page.locator("#species-list li").count() == min(len(expected), 200)
+    assert expected[0]["scientific_name"] in page.inner_text("#species-list")
+    shot(page, "cuc-phuong-species")
+    # the permalink holds the reserve and the view: opened anew, it shows them again
+    link = page.get_attribute("#permalink", "href")
+    assert "pa=PA-CUC-PHUONG" in link and "map=" in link
+    again, more_errors = open_portal(
+        browser, live_server, link[len(live_server) :], viewport={"width": 1280, "height": 800}
+    )
+    again.wait_for_selector("#species-list li")
+    assert again.inner_text("#species-area") == "Vườn quốc gia Cúc Phương"
+    assert not errors and not more_errors, errors + more_errors
+
+
+def test_switching_language_and_clicking_the_map(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_portal(
+        browser, live_server, "/#map=9/20.29/105.62", viewport={"width": 1280, "height": 800}
+    )
+    assert page.inner_text("#layers-section h2") == "Lớp bản đồ"
+    page.click("#lang")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.inner_text("#layers-section h2") == "Layers"
+    assert "Protected areas" in page.inner_text("#layer-list")
+    x, y = pixel_of(page, 105.62, 20.29)  # inside Cúc Phương
+    page.mouse.click(x, y)
+    page.wait_for_selector("#here-section:not([hidden]) p")
+    assert "Cúc Phương" in page.inner_text("#here") or "Cuc Phuong" in page.inner_text("#here")
+    shot(page, "english-whats-here")
+    assert not errors, errors
+
+
+def test_a_phone_sized_screen(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_portal(
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    box = page.locator("#map").bounding_box()
+    assert box["width"] == pytest.approx(390, abs=2)  # the map takes the whole width
+    panel = page.locator("#panel").bounding_box()
+    assert panel["y"] >= 844 - 2  # the panel waits below the screen
+    page.click("#panel-toggle")
+    page.wait_for_timeout(400)
+    panel = page.locator("#panel").bounding_box()
+    assert 844 * 0.5 < panel["y"] < 844  # a sheet over the bottom of the map
+    assert page.locator("#layer-list input").count() >= 3
+    shot(page, "phone")
+    assert not errors, errors
