@@ -1,11 +1,12 @@
 """QGIS applies our SLD styles: run by tests/maps/test_qgis_style.py with the system Python and
 PyQGIS (not collected by pytest). Usage: ``/usr/bin/python3 qgis_style_client.py SPEC RESULT``.
 
-SPEC: ``{"base": url, "styles": [{"collection": c, "sld": path}]}``. For each, the collection is
-opened with QGIS's OAPIF provider, the SLD loaded onto it (``loadSldStyle``, what "Load Style"
+SPEC: ``{"base": url, "styles": [{"name": n, "collection": c | "geojson": path, "sld": path,
+"key": field}]}``. For each, the collection is opened with QGIS's OAPIF provider (or the GeoJSON
+the maps API makes, with GDAL), the SLD loaded onto it (``loadSldStyle``, what "Load Style"
 does), and every feature is given to the renderer QGIS built from the SLD: the result lists, by
-the feature's ``code``, the colours of the symbols QGIS would draw it with (none: not drawn),
-with the renderer's type and the labelling QGIS read.
+the feature's ``key`` (``code`` by default), the colours of the symbols QGIS would draw it with
+(none: not drawn), with the renderer's type and the labelling QGIS read.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ def main() -> int:
     app.initQgis()
     result: dict[str, Any] = {}
     for entry in spec["styles"]:
-        uri = f"url='{spec['base']}/ogc' typename='{entry['collection']}'"
-        layer = QgsVectorLayer(uri, entry["collection"], "OAPIF")
+        if "geojson" in entry:  # a layer the maps API makes, read by GDAL from its URL
+            layer = QgsVectorLayer(spec["base"] + entry["geojson"], entry["name"], "ogr")
+        else:
+            uri = f"url='{spec['base']}/ogc' typename='{entry['collection']}'"
+            layer = QgsVectorLayer(uri, entry["collection"], "OAPIF")
         out: dict[str, Any] = {"valid": layer.isValid()}
         result[entry["name"]] = out
         if not layer.isValid():
@@ -53,7 +57,8 @@ def main() -> int:
         for feature in layer.getFeatures():
             context.expressionContext().setFeature(feature)
             symbols = renderer.symbolsForFeature(feature, context)
-            colours[str(feature["code"])] = [s.color().name() for s in symbols]
+            key = str(feature[entry.get("key", "code")])
+            colours[key] = [s.color().name() for s in symbols]
         renderer.stopRender(context)
         out["colours"] = colours
     with open(sys.argv[2], "w", encoding="utf-8") as f:

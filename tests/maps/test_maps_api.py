@@ -184,7 +184,7 @@ layers:
         ("/maps/protected_areas_by_category.pdf?paper=letter", "paper 'letter'"),
         ("/maps/protected_areas_by_category/style.json?lang=fr", "lang='fr'"),
         ("/maps/protected_areas_by_category/layers/roads.geojson", "has no layer 'roads'"),
-        ("/maps/threatened_species_density.sld", "made by the maps API"),
+        ("/maps/protected_areas_by_category.sld?layer=roads", "has no layer 'roads'"),
     ],
 )
 def test_bad_requests_name_the_problem(client, path, message) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ QGIS_PYTHON = "/usr/bin/python3"
 CASES = {
     "category": ("protected_areas_by_category", "protected_areas", ""),
     "richness": ("species_richness_by_province", "admin_units", "date=2025-07-01"),
+    "density": ("threatened_species_density", None, ""),
 }
 
 
@@ -30,7 +31,12 @@ def qgis_result(app, live_server, tmp_path_factory):  # type: ignore[no-untyped-
         sld = client.get(f"/maps/{map_id}.sld?{query}")
         assert sld.status_code == 200, sld.get_data(as_text=True)
         (work / f"{name}.sld").write_bytes(sld.data)
-        styles.append({"name": name, "collection": collection, "sld": str(work / f"{name}.sld")})
+        entry = {"name": name, "sld": str(work / f"{name}.sld")}
+        if collection:
+            entry["collection"] = collection
+        else:  # the density cells: the GeoJSON the maps API makes, keyed by the cell's id
+            entry.update(geojson=f"/maps/{map_id}/layers/density.geojson", key="id")
+        styles.append(entry)
     (work / "spec.json").write_text(json.dumps({"base": live_server, "styles": styles}))
     home = work / "home"
     home.mkdir(mode=0o700)
@@ -63,6 +69,14 @@ def expected_colours(client, map_id: str, layer_id: str, query: str) -> dict[str
     geo = client.get(f"/maps/{map_id}/layers/{layer_id}.geojson?{query}").json
     expression = fill["paint"]["fill-color"]
     out = {}
+    if expression[0] == "step":  # density: classes of the count, as steps
+        for feature in geo["features"]:
+            count, colour = feature["properties"]["count"], expression[2]
+            for stop, stop_colour in zip(expression[3::2], expression[4::2], strict=True):
+                if count >= stop:
+                    colour = stop_colour
+            out[str(feature["id"])] = colour
+        return out
     for feature in geo["features"]:
         props = feature["properties"]
         if expression[1] == ["get", "id"]:
@@ -81,10 +95,10 @@ def test_qgis_draws_each_feature_in_the_maps_colour(qgis_result, client, case): 
     got = qgis_result[case]
     assert got["valid"] and got["loaded"], got
     assert got["renderer"] == "RuleRenderer"
-    layer_id = "protected_areas" if case == "category" else "richness"
+    layer_id = {"category": "protected_areas", "richness": "richness", "density": "density"}[case]
     want = expected_colours(client, map_id, layer_id, query)
     drawn = {code: colours for code, colours in got["colours"].items() if colours}
     assert set(drawn) == set(want)  # the map's filter: the others are not drawn
     for code, colour in want.items():
         assert [c.lower() for c in drawn[code]] == [colour.lower()], code
-    assert got["labels"]
+    assert got["labels"] == (case != "density")

@@ -1,6 +1,7 @@
 """A map layer's style for QGIS: Styled Layer Descriptor 1.1 with Symbology Encoding (OGC
 05-078r4 and 05-077r4), which QGIS reads with "Load Style..." (``QgsVectorLayer.loadSldStyle``)
-onto the layer opened from our OGC API Features collection.
+onto the layer opened from our OGC API Features collection, or, for a layer the maps API makes
+(density cells, international titles), from its GeoJSON (``/maps/{id}/layers/{layer}.geojson``).
 
 Each colour of the composed map is a rule: a category is a rule on its field, a class of a
 graduated map a rule on the value where the layer holds it, else (richness, which a province
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from vbis_geo.errors import InvalidInput, NotFound
+from vbis_geo.errors import NotFound
 from vbis_geo.maps.compose import ComposedLayer, ComposedMap
 
 SLD = "http://www.opengis.net/sld"
@@ -41,11 +42,7 @@ def pick_layer(composed: ComposedMap, layer_id: str | None) -> ComposedLayer:
 
 def sld(composed: ComposedMap, item: ComposedLayer) -> bytes:
     """The SLD of ``item`` (one map layer of ``composed``), as UTF-8 XML."""
-    if item.map_layer.question or item.map_layer.symbology.kind == "density":
-        raise InvalidInput(
-            f"map layer {item.map_layer.id!r} is made by the maps API, not a collection QGIS "
-            "opens: take its GeoJSON (/maps/{id}/layers/{layer}.geojson) with the style.json"
-        )
+    from_api = bool(item.map_layer.question) or item.map_layer.symbology.kind == "density"
     root = ET.Element(
         f"{{{SLD}}}StyledLayerDescriptor",
         {
@@ -55,14 +52,21 @@ def sld(composed: ComposedMap, item: ComposedLayer) -> bytes:
         },
     )
     named = ET.SubElement(root, f"{{{SLD}}}NamedLayer")
-    ET.SubElement(named, f"{{{SE}}}Name").text = item.map_layer.layer.id
+    ET.SubElement(named, f"{{{SE}}}Name").text = (
+        item.map_layer.id if from_api else item.map_layer.layer.id
+    )
     style = ET.SubElement(named, f"{{{SLD}}}UserStyle")
     ET.SubElement(style, f"{{{SE}}}Name").text = f"{composed.definition.id}-{item.map_layer.id}"
     description = ET.SubElement(style, f"{{{SE}}}Description")
     ET.SubElement(description, f"{{{SE}}}Title").text = composed.title
-    ET.SubElement(
-        description, f"{{{SE}}}Abstract"
-    ).text = f"{item.map_layer.title[composed.lang]}. {composed.attribution}."
+    source = (
+        f"/maps/{composed.definition.id}/layers/{item.map_layer.id}.geojson"
+        if from_api
+        else f"/ogc/collections/{item.map_layer.layer.id}"
+    )
+    ET.SubElement(description, f"{{{SE}}}Abstract").text = (
+        f"{item.map_layer.title[composed.lang]}: for the layer {source}. {composed.attribution}."
+    )
     fts = ET.SubElement(style, f"{{{SE}}}FeatureTypeStyle")
     kept = _kept_codes(item)
     for title, colour, condition in _rules(item):
