@@ -154,7 +154,7 @@ def _names(path: Path, key: str, value: object) -> tuple[str, ...]:
 
 
 #: what a ``style`` section may hold
-STYLE_KEYS = {"kind", "colour", "outline", "opacity", "by", "colours", "radius"}
+STYLE_KEYS = {"kind", "colour", "outline", "opacity", "by", "colours", "labels", "radius"}
 STYLE_KINDS = ("fill", "circle", "grid")
 
 
@@ -170,6 +170,10 @@ def _style(path: Path, value: object) -> dict | None:  # type: ignore[type-arg]
         )
     if "by" in value and not isinstance(value.get("colours"), dict):
         raise InvalidInput(f"{path}: style.by needs style.colours (value -> colour)")
+    for key, titles in (value.get("labels") or {}).items():
+        if key not in (value.get("colours") or {}):
+            raise InvalidInput(f"{path}: style.labels.{key} is not a value of style.colours")
+        _bilingual(path, f"style.labels.{key}", titles)
     return value
 
 

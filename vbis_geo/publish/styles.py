@@ -4,7 +4,8 @@ Each layer's style draws its vector tiles (through the collection's TileJSON) th
 in ``layers/<id>.yml`` says:
 
 * ``kind: fill`` -- polygons filled with ``colour`` (or, with ``by`` and ``colours``, one colour
-  per value of a tile field) at ``opacity``, outlined with ``outline``;
+  per value of a tile field, titled in the legend by ``labels``) at ``opacity``, outlined with
+  ``outline``;
 * ``kind: circle`` -- points as circles of ``radius`` pixels;
 * ``kind: grid`` -- occurrences: at the zooms where tiles carry counts on a grid, circles sized
   by the square root of ``count``; deeper, the points themselves.
@@ -107,8 +108,11 @@ def _legend(layer: Layer, hint: dict[str, Any], lang: str) -> dict[str, Any]:
     if "by" in hint:
         field_title = layer.field_titles.get(hint["by"], {}).get(lang, hint["by"])
         legend["field"] = {"name": hint["by"], "title": field_title}
+        labels = hint.get("labels") or {}
         legend["entries"] = [
-            {"value": str(value), "colour": colour} for value, colour in hint["colours"].items()
+            {"value": str(value), "colour": colour}
+            | ({"label": labels[value][lang]} if value in labels else {})
+            for value, colour in hint["colours"].items()
         ]
     else:
         legend["entries"] = [{"colour": hint.get("colour", "#888888")}]
