@@ -878,7 +878,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         server_info(engine)  # fail here, clearly, rather than in every worker
     finally:
         engine.dispose()
-    click.echo(f"serving vbis-geo {__version__} at http://{host}:{port}/ (Ctrl-C stops)")
+    click.echo(
+        f"serving vbis-geo {__version__}: the portal at http://{host}:{port}/ "
+        "(OGC API at /ogc, maps at /maps, the spatial API at /api; Ctrl-C stops)"
+    )
     run_gunicorn(settings, host=host, port=port, workers=workers)
 
 

@@ -43,11 +43,16 @@ def test_login_me_logout_with_the_session_cookie(client, people) -> None:  # typ
         "username": None,
         "display_name": None,
         "role": "public",
-        "scopes": {"provinces": [], "province_codes": [], "protected_areas": [],
-                   "facilities": [], "taxa": []},
+        "scopes": {
+            "provinces": [],
+            "province_codes": [],
+            "protected_areas": [],
+            "facilities": [],
+            "taxa": [],
+        },
         "exact_locations": False,
         "via": None,
-    }  # fmt: skip
+    }
     response = login(client, "Web-Editor")
     assert response.status_code == 200 and response.json["username"] == "web-editor"
     cookie = response.headers["Set-Cookie"]
@@ -95,9 +100,14 @@ def test_every_login_failure_looks_the_same(client, people) -> None:  # type: ig
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"username": "a"}, {"username": 1, "password": 2}, {"username": "a\x00", "password": "b"},
-     ["username", "password"]],
-)  # fmt: skip
+    [
+        {},
+        {"username": "a"},
+        {"username": 1, "password": 2},
+        {"username": "a\x00", "password": "b"},
+        ["username", "password"],
+    ],
+)
 def test_malformed_logins_are_400(client, body) -> None:  # type: ignore[no-untyped-def]
     assert client.post("/api/login", json=body).status_code == 400
 
@@ -172,9 +182,13 @@ def test_tokens_of_others(client, app, engine, people) -> None:  # type: ignore[
 
 @pytest.mark.parametrize(
     ("body", "problem"),
-    [({"name": ""}, "name is missing"), ({"name": "x", "days": 0}, "1 to 365 days"),
-     ({"name": "x", "days": "many"}, "1 to 365 days"), ({"name": "x", "days": 1.5}, "days")],
-)  # fmt: skip
+    [
+        ({"name": ""}, "name is missing"),
+        ({"name": "x", "days": 0}, "1 to 365 days"),
+        ({"name": "x", "days": "many"}, "1 to 365 days"),
+        ({"name": "x", "days": 1.5}, "days"),
+    ],
+)
 def test_bad_token_requests_are_400(client, people, body, problem) -> None:  # type: ignore[no-untyped-def]
     login(client, "web-editor")
     response = client.post("/api/tokens", json=body)
@@ -245,3 +259,28 @@ def test_a_tampered_session_cookie_is_the_public(client, people) -> None:  # typ
     assert client.get("/api/me").json["authenticated"] is False
     client.set_cookie("vbis_session", "not.a.signed.cookie")
     assert client.post("/api/tokens", json={"name": "x"}).status_code == 401
+
+
+def test_a_logged_in_portal_user_reads_the_ogc_api(client, make_account) -> None:  # type: ignore[no-untyped-def]
+    """pygeoapi answers with plain-dict headers; with a session Flask adds ``Vary: Cookie``
+    to them (this was a 500 on every /ogc request of a logged-in user)."""
+    from vbis_geo.auth.store import Grant
+
+    make_account(
+        "ogc_reader",
+        role="provincial_editor",
+        password="correct horse battery",
+        grants=[Grant("province", "VN-HN")],
+    )
+    login = client.post(
+        "/api/login", json={"username": "ogc_reader", "password": "correct horse battery"}
+    )
+    assert login.status_code == 200
+    for path in (
+        "/ogc/collections/admin_units/tiles/WebMercatorQuad/metadata?f=tilejson",
+        "/ogc/collections/protected_areas/items?limit=2",
+        "/ogc/collections?f=json",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Cookie" in response.headers.get("Vary", ""), path

@@ -130,7 +130,11 @@ def test_switching_language_and_clicking_the_map(browser, live_server) -> None: 
     x, y = pixel_of(page, 105.62, 20.29)  # inside Cúc Phương
     page.mouse.click(x, y)
     page.wait_for_selector("#here-section:not([hidden]) p")
-    assert "Cúc Phương" in page.inner_text("#here") or "Cuc Phuong" in page.inner_text("#here")
+    assert "Cuc Phuong" in page.inner_text("#here")  # its English name
+    # the reserve clicked on the map: its species
+    page.wait_for_selector("#species-list li")
+    assert page.inner_text("#species-area") == "Cuc Phuong National Park"
+    assert "pa=PA-CUC-PHUONG" in page.evaluate("window.location.hash")
     shot(page, "english-whats-here")
     assert not errors, errors
 
@@ -155,3 +159,30 @@ def test_a_phone_sized_screen(browser, live_server) -> None:  # type: ignore[no-
     assert page.locator("#layer-list input").count() >= 3
     shot(page, "phone")
     assert not errors, errors
+
+
+def test_an_editor_logs_in(browser, live_server, make_account) -> None:  # type: ignore[no-untyped-def]
+    from vbis_geo.auth.store import Grant
+
+    make_account(
+        "portal_editor",
+        role="provincial_editor",
+        display_name="Biên tập viên Hà Nội",
+        password="correct horse battery",
+        grants=[Grant("province", "VN-HN")],
+    )
+    page, errors = open_portal(browser, live_server, viewport={"width": 1280, "height": 800})
+    page.click("#login-open")
+    page.fill("input[name=username]", "portal_editor")
+    page.fill("input[name=password]", "wrong password")
+    page.click("#login-submit")
+    page.wait_for_function("document.getElementById('login-error').textContent.length > 0")
+    assert page.inner_text("#login-error") == "Đăng nhập không thành công"
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("#login-submit")
+    page.wait_for_selector("#who:not([hidden])")
+    assert page.inner_text("#who") == "Biên tập viên Hà Nội"
+    page.click("#logout")
+    page.wait_for_selector("#login-open:not([hidden])")
+    # the failed attempt is the one error the page saw: the server's 401
+    assert [e for e in errors if "401" not in e] == [], errors

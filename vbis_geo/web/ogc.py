@@ -88,6 +88,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     from vbis_geo.web import ogc_guards
 
     cql.install(app)
+    _real_headers(app)
     ogc_guards.install(app, _served_config(cfg_path))
     _mark_coverages(app, cfg_path)
     _title_queryables(app)
@@ -101,6 +102,21 @@ def _served_config(cfg_path: Path) -> dict:  # type: ignore[type-arg]
 
     with cfg_path.open(encoding="utf-8") as fh:
         return dict(yaml_load(fh))
+
+
+def _real_headers(app: Flask) -> None:
+    """pygeoapi's Flask views replace a response's headers by a plain dict
+    (``response.headers = headers``, flask_app.py). Flask then fails to add ``Vary: Cookie``
+    when the request read the session (a logged-in portal user): every /ogc answer was a 500.
+    Give such responses real headers again, before the session is saved."""
+    from werkzeug.datastructures import Headers
+    from werkzeug.wrappers import Response
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        if not isinstance(response.headers, Headers):
+            response.headers = Headers(response.headers)
+        return response
 
 
 def _mark_coverages(app: Flask, cfg_path: Path) -> None:
