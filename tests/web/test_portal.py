@@ -186,3 +186,42 @@ def test_an_editor_logs_in(browser, live_server, make_account) -> None:  # type:
     page.wait_for_selector("#login-open:not([hidden])")
     # the failed attempt is the one error the page saw: the server's 401
     assert [e for e in errors if "401" not in e] == [], errors
+
+
+def test_a_species_distribution_and_the_richness_choropleth(browser, live_server, engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        taxon_id, name_vi = conn.execute(
+            sa.text(
+                "SELECT t.id, t.vernacular_name_vi FROM taxa t JOIN occurrences o ON o.taxon_id = t.id "
+                "WHERE t.vernacular_name_vi ~ '[ăâđêôơưàáạảãèéẹẻẽìíịỉĩòóọỏõùúụủũỳýỵỷỹ]' "
+                "GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).one()
+    from vbis_geo.names import fold_diacritics
+
+    page, errors = open_portal(browser, live_server, viewport={"width": 1280, "height": 800})
+    page.fill("#search", fold_diacritics(name_vi).lower())
+    page.wait_for_selector(f".result-taxon[data-taxon='{taxon_id}']")
+    page.click(f".result-taxon[data-taxon='{taxon_id}']")
+    page.wait_for_selector("#taxon-section:not([hidden]) h3 i")
+    page.wait_for_function("map.getSource('taxon') && map.isSourceLoaded('taxon')")
+    drawn = page.evaluate("map.queryRenderedFeatures({layers: ['taxon-points']}).length")
+    assert drawn > 0
+    assert f"taxon={taxon_id}" in page.evaluate("window.location.hash")
+    shot(page, "taxon-distribution")
+    # the richness choropleth: switched on, it colours the provinces (the land's pixels change)
+    box = page.locator("#map").bounding_box()
+    area = (
+        slice(int(box["y"]), int(box["y"] + box["height"])),
+        slice(int(box["x"]), int(box["x"] + box["width"])),
+    )
+    before = shot(page, "richness-off")[area]
+    page.check("#layer-__richness")
+    page.wait_for_function("map.loaded() && map.areTilesLoaded()")
+    page.wait_for_timeout(300)
+    after = shot(page, "richness-on")[area]
+    land = np.abs(before - [0xF4, 0xF1, 0xEA]).sum(axis=-1) < 6  # the base map's land colour
+    changed = np.abs(after - before).sum(axis=-1) > 30
+    assert land.sum() > 1000 and changed[land].mean() > 0.8
+    assert "richness=1" in page.evaluate("window.location.hash")
+    assert not errors, errors
