@@ -192,7 +192,8 @@ def test_a_species_distribution_and_the_richness_choropleth(browser, live_server
     with engine.connect() as conn:
         taxon_id, name_vi = conn.execute(
             sa.text(
-                "SELECT t.id, t.vernacular_name_vi FROM taxa t JOIN occurrences o ON o.taxon_id = t.id "
+                "SELECT t.id, t.vernacular_name_vi FROM taxa t "
+                "JOIN occurrences o ON o.taxon_id = t.id "
                 "WHERE t.vernacular_name_vi ~ '[ăâđêôơưàáạảãèéẹẻẽìíịỉĩòóọỏõùúụủũỳýỵỷỹ]' "
                 "GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1"
             )
