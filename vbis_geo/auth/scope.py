@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -266,9 +267,7 @@ class _ScopeNames:
         return self._taxa
 
 
-def _refusal(
-    principal: Principal, table: str, r: Mapping[str, object], names: _ScopeNames
-) -> Refusal:
+def _refusal(principal: Principal, table: str, r: Mapping[Any, Any], names: _ScopeNames) -> Refusal:
     """The reason row ``r`` of :func:`_refusals` is refused, in the words of its role."""
     role = principal.role
     replaces = bool(r["new_ok"])  # the new row is fine: the row it replaces is not
