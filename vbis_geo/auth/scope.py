@@ -200,7 +200,7 @@ def _refusals(
     rows = conn.execute(
         sa.text(
             f"""
-            WITH x AS (SELECT auth.account_scope(:account) AS scope),
+            WITH x AS MATERIALIZED (SELECT auth.account_scope(:account) AS scope),
             checked AS (
                 SELECT s._row, {geoms if spatial else "NULL AS new_geom, NULL AS old_geom"},
                        {detail},
