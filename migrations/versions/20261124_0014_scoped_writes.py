@@ -11,12 +11,15 @@ downgrade drops it only when none does) and the user running the migration is ma
 it, which a non-superuser needs to ``SET ROLE``. A non-superuser owner of the tables needs
 CREATEROLE for that, or a superuser creates the role beforehand.
 
-**Row-level security.** Enabled and forced on the editable tables, with these policies:
+**Row-level security.** Enabled, not forced, on the editable tables. Forcing it would subject
+the tables' owner too, and PostgreSQL refuses ``COPY FROM`` into a table under row-level
+security even with a policy letting everything through: the operator's loads (``vbis-geo
+ingest``, ``admin-units load``, ``demo load``) would fail wherever the application's user owns
+the tables without being a superuser. The owner is exempt (migrations, the operator's commands,
+the rebuilds, the application's reads), as a superuser is; the writer never owns a table, and
+the migration refuses a writer that is a member of the owner's role (members share the owner's
+exemption). The policies, for the writer:
 
-* ``vbis_owner_maintenance``: the tables' owner does everything (migrations, the operator's
-  ``vbis-geo`` commands, the rebuilds, and the application's reads, when it connects as the
-  owner; a superuser bypasses row-level security anyway). Forcing makes this a named policy,
-  visible in ``pg_policies``, rather than an implicit exemption;
 * ``vbis_writer_read``: the writer sees every row (it must, to update one; users read through
   the application's views, never as the writer);
 * ``vbis_writer_insert``/``_update``/``_delete``: a row may be written when the rule of its
@@ -169,7 +172,7 @@ BEGIN
        AND NOT pg_has_role(current_user, '{WRITER}', 'MEMBER') THEN
         EXECUTE format('GRANT {WRITER} TO %I', current_user);
     END IF;
-    -- the owner's policy would apply to the writer if it were a member of the owner's role
+    -- a member of the owner's role would share the owner's exemption from row-level security
     IF pg_has_role('{WRITER}', (SELECT relowner FROM pg_class
                                WHERE oid = 'public.occurrences'::regclass), 'MEMBER') THEN
         RAISE EXCEPTION '{WRITER} is a member of the role owning the tables: it would have '
@@ -463,18 +466,6 @@ def upgrade() -> None:
             """
         )
         op.execute(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE public.{table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"""
-            DO $$
-            BEGIN
-                EXECUTE format('CREATE POLICY vbis_owner_maintenance ON public.{table} TO %I '
-                               'USING (true) WITH CHECK (true)',
-                               (SELECT pg_get_userbyid(relowner) FROM pg_class
-                                WHERE oid = 'public.{table}'::regclass));
-            END $$
-            """
-        )
         rule = _policy(table)
         op.execute(
             f"CREATE POLICY vbis_writer_read ON public.{table} FOR SELECT TO {WRITER} USING (true)"
@@ -508,10 +499,8 @@ def downgrade() -> None:
     for table in REVIEWED:
         op.execute(f"DROP TRIGGER IF EXISTS review_rules ON public.{table}")
     for table in EDITABLE:
-        for policy in ("owner_maintenance", "writer_read", "writer_insert", "writer_update",
-                       "writer_delete"):  # fmt: skip
-            op.execute(f"DROP POLICY IF EXISTS vbis_{policy} ON public.{table}")
-        op.execute(f"ALTER TABLE public.{table} NO FORCE ROW LEVEL SECURITY")
+        for policy in ("read", "insert", "update", "delete"):
+            op.execute(f"DROP POLICY IF EXISTS vbis_writer_{policy} ON public.{table}")
         op.execute(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY")
     # the trigger functions as they were: invoker's rights (history's aside: 0010 made them
     # SECURITY DEFINER), with the search_path only those of 0011 had

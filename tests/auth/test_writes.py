@@ -97,14 +97,14 @@ def test_the_writer_role_cannot_bypass_and_owns_nothing(conn) -> None:  # type: 
     assert owned == 0
     tables = conn.execute(
         sa.text(
-            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
-            "WHERE oid = ANY(CAST(:t AS regclass[]))"
+            "SELECT relname, relrowsecurity, pg_has_role(:r, relowner, 'MEMBER') AS owner "
+            "FROM pg_class WHERE oid = ANY(CAST(:t AS regclass[]))"
         ),
-        {"t": [f"public.{t}" for t in EDITABLE]},
+        {"r": WRITER_ROLE, "t": [f"public.{t}" for t in EDITABLE]},
     ).all()
-    assert {t.relname for t in tables if t.relrowsecurity and t.relforcerowsecurity} == set(
-        EDITABLE
-    )
+    assert {t.relname for t in tables if t.relrowsecurity} == set(EDITABLE)
+    # a member of the owner's role would share the owner's exemption from the policies
+    assert not any(t.owner for t in tables)
     # no right on the derived tables: the triggers that keep them run as their owner
     rights = conn.execute(
         sa.text(
@@ -462,3 +462,59 @@ def test_one_row_is_checked_as_a_feature_provider_would(conn) -> None:  # type: 
     assert (
         row_refusal(conn, editor, "taxa", {}) == "taxa is written by national administrators only"
     )
+
+
+def test_the_migrations_run_as_a_table_owner_that_is_no_superuser(server_url) -> None:  # type: ignore[no-untyped-def]
+    """In production the application's user may own the tables without being a superuser: the
+    migrations make it a member of the writer role, its own loads (COPY) are not under row-level
+    security, and under writer() the policies hold for it as for the embedded superuser."""
+    import uuid
+
+    from tests.conftest import create_database, drop_database
+    from vbis_geo.db.migrate import upgrade
+
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    owner = f"vbis_owner_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        assert conn.execute(sa.text(superuser)).scalar_one()  # it makes the owner
+        conn.execute(sa.text(f"CREATE ROLE {owner} LOGIN CREATEROLE"))
+    url = create_database(server_url, "vbis_test_owner")
+    engine = None
+    try:
+        with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{url.database}" OWNER TO {owner}'))
+            for extension in ("postgis", "btree_gist", "pg_trgm"):  # a superuser's part
+                conn.execute(sa.text(f"CREATE EXTENSION {extension}"))
+        engine = sa.create_engine(url.set(username=owner))
+        upgrade(engine)
+        with engine.connect() as conn, conn.begin():
+            assert conn.execute(sa.text("SELECT current_user")).scalar_one() == owner
+            member = conn.execute(
+                sa.text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": WRITER_ROLE}
+            ).scalar_one()
+            assert member
+            # the owner's fast path works: COPY is refused under row-level security, which
+            # holds for the writer only
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                with cursor.copy("COPY taxa (rank, scientific_name) FROM STDIN") as copy:
+                    copy.write_row(("species", "Copied species"))
+            expert = account(conn, "owner-expert", "expert", Grant("taxon", "Copied species"))
+            national = account(conn, "owner-admin", "national_admin")
+            refusal = refuses(
+                conn, expert, "INSERT INTO taxa (rank, scientific_name) VALUES ('species', 'x')"
+            )
+            assert "row-level security of taxa" in refusal.message
+            with writer(conn, national, "checklist"):
+                conn.execute(
+                    sa.text("INSERT INTO taxa (rank, scientific_name) VALUES ('species', 'y')")
+                )
+                assert conn.execute(sa.text("SELECT current_user")).scalar_one() == WRITER_ROLE
+    finally:
+        if engine is not None:
+            engine.dispose()
+        drop_database(url)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP ROLE IF EXISTS {owner}"))
+        admin.dispose()
