@@ -55,11 +55,9 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
         require_editing_role(who, "writing an upload (send dry_run=true to validate only)")
     with tempfile.TemporaryDirectory(prefix="vbis-upload-") as tmp:
         path = Path(tmp) / name
-        mapping = None
         options = IngestOptions(
             **{o: (request.form.get(o) or None) for o in TEXT_OPTIONS},
             **flags,
-            mapping=mapping,
             loaded_by=f"{who.username} (api upload)" if who.is_authenticated else "api upload",
             principal=who if writes else None,
             reason=f"upload of {upload.filename}",
