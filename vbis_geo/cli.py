@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from vbis_geo import __version__
+from vbis_geo.auth.scope import REVIEWED
 from vbis_geo.db.history import TABLES as HISTORY_TABLES
 from vbis_geo.db.models.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ROLES
 from vbis_geo.errors import VbisError
@@ -473,6 +474,81 @@ def history(settings: Settings, table: str, row_id: int) -> None:
                 click.echo(f"      {name}: {old!r} -> {new!r}")
     if not versions[-1].current:
         click.echo("  deleted: no current row")
+
+
+# -- review -------------------------------------------------------------------------------------
+@cli.group()
+def review() -> None:
+    """Drafts (experts' contributions) and their review: list, publish, reject.
+
+    Publishing and rejecting act as a named account (--as USERNAME), whose scope the database
+    checks and whom the history records as the reviewer; the operator has no account of its
+    own. Listing without --as shows every draft.
+    """
+
+
+@review.command("list")
+@click.argument("layer", type=click.Choice(REVIEWED))
+@click.option("--as", "username", help="the drafts this account may review (default: all)")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.pass_obj
+def review_list(
+    settings: Settings, layer: str, username: str | None, limit: int, offset: int
+) -> None:
+    """The drafts of LAYER, oldest first."""
+    from vbis_geo import review as reviews
+
+    with _transaction(settings) as conn:
+        who = reviews.reviewer(conn, username) if username else None
+        page = reviews.queue(conn, who, layer, limit=limit, offset=offset)
+    click.echo(
+        f"{layer}: {page.number_matched:,} drafts" + (f" {username} may review" if who else "")
+    )
+    for feature in page.features:
+        props = feature["properties"]
+        label = props.get("occurrence_id") or props.get("code") or ""
+        by = props.get("submitted_by_username") or "-"
+        click.echo(f"  {feature['id']}  {label}  submitted by {by}  {props.get('created_at')}")
+    if offset + len(page.features) < page.number_matched:
+        click.echo(f"  ... more with --offset {offset + len(page.features)}")
+
+
+@review.command("publish")
+@click.argument("layer", type=click.Choice(REVIEWED))
+@click.argument("row_id", metavar="ID", type=int)
+@click.option("--as", "username", required=True, help="the reviewing account")
+@click.option("--reason", help="why (optional)")
+@click.pass_obj
+def review_publish(
+    settings: Settings, layer: str, row_id: int, username: str, reason: str | None
+) -> None:
+    """Publish draft ID of LAYER."""
+    _decide(settings, layer, row_id, username, "publish", reason)
+
+
+@review.command("reject")
+@click.argument("layer", type=click.Choice(REVIEWED))
+@click.argument("row_id", metavar="ID", type=int)
+@click.option("--as", "username", required=True, help="the reviewing account")
+@click.option("--reason", required=True, help="why (the contributor reads it)")
+@click.pass_obj
+def review_reject(settings: Settings, layer: str, row_id: int, username: str, reason: str) -> None:
+    """Reject draft ID of LAYER, with a reason."""
+    _decide(settings, layer, row_id, username, "reject", reason)
+
+
+def _decide(
+    settings: Settings, layer: str, row_id: int, username: str, action: str, reason: str | None
+) -> None:
+    from vbis_geo import review as reviews
+
+    with _transaction(settings) as conn:
+        decision = reviews.decide(
+            conn, reviews.reviewer(conn, username), layer, row_id, action, reason
+        )
+    why = f": {decision.review_reason}" if decision.review_reason else ""
+    click.echo(f"{layer} {row_id}: {decision.review_status} by {decision.reviewed_by}{why}")
 
 
 # -- accounts -----------------------------------------------------------------------------------

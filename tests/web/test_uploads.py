@@ -1,4 +1,5 @@
-"""The upload endpoint: the same load as the command, over HTTP, with its limits."""
+"""The upload endpoint: the same load as the command, over HTTP, with its limits; uploads by
+the scoped roles."""
 
 from __future__ import annotations
 
@@ -29,24 +30,10 @@ def upload_client(test_settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def editor(make_account, engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The Authorization header of a national administrator's API token (the one role that
-    writes uploads until they are checked against scopes)."""
+    """The Authorization header of a national administrator's API token (everything is in
+    its scope; the scoped roles are in test_uploads_scoped.py)."""
     account = make_account("upload-editor", role="national_admin")
     return {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
-
-
-def test_a_scoped_editor_validates_but_does_not_write_yet(  # type: ignore[no-untyped-def]
-    upload_client, engine, make_account
-) -> None:
-    account = make_account(
-        "upload-province", role="provincial_editor", grants=[Grant("province", "VN-HN")]
-    )
-    headers = {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
-    response = post(upload_client, sightings_csv(), headers=headers)
-    assert response.status_code == 403
-    assert "national administrators" in response.json["description"]
-    assert post(upload_client, sightings_csv(), headers=headers, dry_run="1").status_code == 200
-    assert occurrence_count(engine) == 0
 
 
 @pytest.fixture
@@ -204,3 +191,166 @@ def test_an_upload_that_replaces_rows_keeps_them_with_who_and_why(  # type: igno
         ).one()
     assert str(kept.event_date) == "2023-04-01" and kept.change_kind == "update"
     assert kept.change_reason == "upload of corrected.csv" and kept.username == "upload-editor"
+
+
+# -- the scoped roles ----------------------------------------------------------------------------
+# Rows out of the account's scope are rejected rows of the report (all or nothing), an expert's
+# rows go in as drafts, and a role that does not write a layer gets 403 before its file is read.
+# The database checks the same rows again (tests/auth/test_writes.py shows it refusing them when
+# the application does not ask).
+#: sightings_csv's rows: line 2 lies in Thanh Hóa (VN-21), line 3 in Đà Nẵng (VN-DN)
+DA_NANG = "VN-DN / VN34-DA-NANG"
+
+
+def bearer(engine, account) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {make_token(engine, account.id, 'uploads')}"}
+
+
+def rejected(response) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    return [
+        (i["row"], i["field"], i["problem"])
+        for i in response.json["issues"]
+        if i["action"] == "rejected"
+    ]
+
+
+def uploaded(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT o.occurrence_id, o.review_status, a.username FROM occurrences o "
+                    "LEFT JOIN auth.accounts a ON a.id = o.submitted_by "
+                    "WHERE o.occurrence_id LIKE 'upload:%' ORDER BY 1"
+                )
+            )
+        ]
+
+
+def test_a_provincial_editor_loads_its_province_and_not_another(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account, cleanup
+) -> None:
+    account = make_account(
+        "upload-thanh-hoa", role="provincial_editor", grants=[Grant("province", "VN-21")]
+    )
+    headers = bearer(engine, account)
+    response = post(upload_client, sightings_csv(), headers=headers)
+    assert response.status_code == 422 and not response.json["written"]
+    assert rejected(response) == [
+        (3, "geometry", f"outside your scope: lies in province {DA_NANG}, you edit VN-21")
+    ]
+    assert occurrence_count(engine) == 0  # all or nothing
+    # both rows in Thanh Hóa: loaded, published (an editor publishes what it writes)
+    inside = sightings_csv(decimalLongitude_1="105.5", decimalLatitude_1="19.9")
+    response = post(upload_client, inside, headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["counts"]["inserted"] == 2
+    assert uploaded(engine) == [
+        ("upload:1", "published", "upload-thanh-hoa"),
+        ("upload:2", "published", "upload-thanh-hoa"),
+    ]
+    with engine.connect() as conn:
+        loaded_by = conn.execute(
+            sa.text(
+                "SELECT DISTINCT d.loaded_by FROM datasets d JOIN occurrences o "
+                "ON o.dataset_id = d.id WHERE o.occurrence_id LIKE 'upload:%'"
+            )
+        ).scalar_one()
+    assert loaded_by == "upload-thanh-hoa (api upload)"
+
+
+def test_skip_rejected_loads_the_rows_in_scope(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account, cleanup
+) -> None:
+    account = make_account(
+        "upload-skip", role="provincial_editor", grants=[Grant("province", "VN34-THANH-HOA")]
+    )
+    response = post(
+        upload_client, sightings_csv(), headers=bearer(engine, account), skip_rejected="1"
+    )
+    assert response.status_code == 200 and response.json["written"]
+    assert response.json["counts"]["inserted"] == 1
+    assert [r[0] for r in uploaded(engine)] == ["upload:1"]
+
+
+def test_an_upload_cannot_replace_a_row_out_of_scope(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account, cleanup
+) -> None:
+    admin = make_account("upload-admin", role="national_admin")
+    assert post(upload_client, sightings_csv(), headers=bearer(engine, admin)).status_code == 200
+    editor = make_account(
+        "upload-mover", role="provincial_editor", grants=[Grant("province", "VN-21")]
+    )
+    # the Đà Nẵng record, "moved" into Thanh Hóa by an editor of Thanh Hóa
+    moved = sightings_csv(decimalLongitude_1="105.5", decimalLatitude_1="19.9")
+    response = post(upload_client, moved, headers=bearer(engine, editor))
+    assert response.status_code == 422
+    assert rejected(response) == [
+        (
+            3,
+            "geometry",
+            "outside your scope: the existing occurrences row it would replace lies in "
+            f"province {DA_NANG}, you edit VN-21",
+        )
+    ]
+    with engine.connect() as conn:
+        lon = conn.execute(
+            sa.text("SELECT ST_X(geom) FROM occurrences WHERE occurrence_id = 'upload:2'")
+        ).scalar_one()
+    assert lon == pytest.approx(108.3)
+
+
+def test_an_expert_uploads_drafts_of_its_group_only(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account, cleanup
+) -> None:
+    expert = make_account("upload-primates", role="expert", grants=[Grant("taxon", "Primates")])
+    headers = bearer(engine, expert)
+    response = post(upload_client, sightings_csv(), headers=headers)
+    assert response.status_code == 422
+    assert rejected(response) == [
+        (
+            2,
+            "scientific_name",
+            "outside your scope: Panthera tigris is not in your taxa (Primates)",
+        )
+    ]
+    assert occurrence_count(engine) == 0
+    primates = sightings_csv(scientificName_0="Pygathrix nemaeus")
+    response = post(upload_client, primates, headers=headers)
+    assert response.status_code == 200, response.json
+    assert uploaded(engine) == [
+        ("upload:1", "draft", "upload-primates"),
+        ("upload:2", "draft", "upload-primates"),
+    ]
+    with engine.connect() as conn:
+        public = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM publish.public_occurrences "
+                "WHERE occurrence_id LIKE 'upload:%'"
+            )
+        ).scalar_one()
+    assert public == 0  # drafts are not published
+
+
+def test_a_role_that_does_not_write_a_layer_is_refused_before_reading(  # type: ignore[no-untyped-def]
+    upload_client, engine, make_account
+) -> None:
+    expert = make_account("upload-areas", role="expert", grants=[Grant("taxon", "Primates")])
+    response = upload_client.post(
+        "/api/ingest/protected_areas",
+        data={"file": (io.BytesIO(b"not read"), "areas.csv")},
+        headers=bearer(engine, expert),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403
+    assert "does not write protected_areas" in response.json["description"]
+    editor = make_account(
+        "upload-add-taxa", role="provincial_editor", grants=[Grant("province", "VN-21")]
+    )
+    response = post(upload_client, sightings_csv(), headers=bearer(engine, editor), add_taxa="1")
+    assert response.status_code == 403 and "taxonomy backbone" in response.json["description"]
+    # validating is anyone's
+    response = post(upload_client, sightings_csv(), headers=bearer(engine, editor), dry_run="1")
+    assert response.status_code == 200
+    assert occurrence_count(engine) == 0

@@ -4,6 +4,15 @@ A load runs inside the caller's transaction (``with engine.begin() as conn``): r
 temporary staging table by COPY, then into the layer by one upsert on the layer's key, and a
 ``datasets`` entry records the lineage. By default a single rejected row stops the load and
 nothing is written (the report says why); ``skip_rejected`` loads the rest and counts them.
+
+**Who writes.** A load for an account (an upload: ``IngestOptions.principal``) checks the
+staged rows against the account's scope in one statement
+(:func:`vbis_geo.auth.scope.staged_refusals`: each row, and the existing row it would
+replace), reporting those out of scope as rejected rows, and writes under
+:func:`vbis_geo.auth.writer.writer`, where the database checks every row again; an expert's rows
+go in as drafts. It therefore takes the staging path always: a COPY straight into the table,
+dropping its indexes for a bulk load, and ANALYZE need the table's owner. The operator's load
+(``vbis-geo ingest``, no principal) is maintenance: unrestricted, with those fast paths.
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ import io
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -27,13 +38,16 @@ import yaml
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
-from vbis_geo.errors import InvalidInput
+from vbis_geo.errors import Forbidden, InvalidInput
 from vbis_geo.ingest import coordinates as coords
 from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
 from vbis_geo.ingest.sources import SourceTable, blank_to_none, read_source
 from vbis_geo.ingest.targets import Target, normalise_name, target
 from vbis_geo.ingest.taxa import CLASSIFICATION, add_taxon, match_names
 from vbis_geo.ingest.values import convert_column, numbers, parse_dates, reject_cells
+
+if TYPE_CHECKING:
+    from vbis_geo.auth.principal import Principal
 
 #: ISO 3166-2 codes of the 63 provinces (valid until 2025-06-30) are the stable province codes
 #: of every layer's ``province_codes``; the 34 units of 2025 are reached through the lineage.
@@ -60,6 +74,11 @@ class IngestOptions:
     #: harvests: a remote property with the time a row last changed (incremental harvests)
     since_field: str | None = None
     loaded_by: str | None = None
+    #: the account writing (an upload): its scope is checked on the rows, which are written
+    #: under vbis_geo.auth.writer.writer() (an expert's as drafts); None: the operator
+    principal: Principal | None = field(default=None, repr=False)
+    #: why, for the history of the rows the load replaces (with ``principal``)
+    reason: str | None = None
     progress: Progress | None = field(default=None, repr=False)
 
     def parameters(self) -> dict[str, object]:
@@ -67,7 +86,8 @@ class IngestOptions:
         return {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in self.__dict__.items()
-            if k not in ("progress", "loaded_by", "dry_run") and v not in (None, False)
+            if k not in ("progress", "loaded_by", "dry_run", "principal", "reason")
+            and v not in (None, False)
         }
 
 
@@ -151,7 +171,12 @@ def ingest_file(
 def ingest_table(
     conn: Connection, tgt: Target, source: SourceTable, options: IngestOptions
 ) -> Report:
-    """Validate ``source`` for ``tgt`` and (unless a dry run or rejected) write it."""
+    """Validate ``source`` for ``tgt`` and (unless a dry run or rejected) write it.
+
+    Raises :class:`Forbidden` when ``options.principal`` may not write the layer at all.
+    """
+    if not options.dry_run:
+        require_write_access(tgt.table.name, options)
     report = Report(
         tgt.layer.id,
         source.name,
@@ -216,17 +241,18 @@ def _write(
     options: IngestOptions,
 ) -> None:
     dataset_id = record_dataset(conn, tgt, source, options, report)
-    if new_taxa:
-        created = {
-            name: add_taxon(conn, name, t.classification, t.rank, t.authorship, dataset_id)
-            for name, t in new_taxa.items()
-        }
-        names = raw["scientific_name"].str.strip()
-        columns["taxon_id"] = columns["taxon_id"].where(
-            columns["taxon_id"].notna(), names.map(created, na_action="ignore")
-        )
-    keep = ~rejected
-    write_rows(conn, tgt, columns, keep, dataset_id, report, options, rows=rows)
+    with writing(conn, options):
+        if new_taxa:
+            created = {
+                name: add_taxon(conn, name, t.classification, t.rank, t.authorship, dataset_id)
+                for name, t in new_taxa.items()
+            }
+            names = raw["scientific_name"].str.strip()
+            columns["taxon_id"] = columns["taxon_id"].where(
+                columns["taxon_id"].notna(), names.map(created, na_action="ignore")
+            )
+        keep = ~rejected
+        write_rows(conn, tgt, columns, keep, dataset_id, report, options, rows=rows)
     finish_dataset(conn, tgt, dataset_id, report)
     report.written = True
 
@@ -253,19 +279,20 @@ def _ingest_checklist(
     savepoint = conn.begin_nested()
     try:
         dataset_id = record_dataset(conn, tgt, source, options, report)
-        checklist.write_checklist(
-            conn,
-            tgt,
-            raw,
-            columns,
-            statuses,
-            rows,
-            ~rejected,
-            dataset_id,
-            report,
-            write_rows,
-            options,
-        )
+        with writing(conn, options):
+            checklist.write_checklist(
+                conn,
+                tgt,
+                raw,
+                columns,
+                statuses,
+                rows,
+                ~rejected,
+                dataset_id,
+                report,
+                write_rows,
+                options,
+            )
         finish_dataset(conn, tgt, dataset_id, report)
     except RowsBrokeRules:
         savepoint.rollback()
@@ -273,6 +300,34 @@ def _ingest_checklist(
     savepoint.commit()
     report.written = True
     return report
+
+
+def require_write_access(table: str, options: IngestOptions) -> None:
+    """Raise :class:`Forbidden` when the account writing may not write ``table`` at all, or
+    asks to add taxa (the backbone is the national administrators'); the operator may."""
+    from vbis_geo.auth.scope import table_refusal
+
+    principal = options.principal
+    if principal is None:
+        return
+    refusal = table_refusal(principal, table)
+    if refusal is not None:
+        raise Forbidden(refusal, hint="send dry_run=true to validate the file")
+    if options.add_taxa and not principal.is_admin:
+        raise Forbidden(
+            "add_taxa adds names to the taxonomy backbone, which national administrators write",
+            hint="load without add_taxa: the report lists the names missing from the backbone",
+        )
+
+
+def writing(conn: Connection, options: IngestOptions) -> AbstractContextManager[None]:
+    """Where the rows of a load are written: under :func:`vbis_geo.auth.writer.writer` for an
+    account, as the connection's user for the operator."""
+    if options.principal is None:
+        return nullcontext()
+    from vbis_geo.auth.writer import writer
+
+    return writer(conn, options.principal, options.reason)
 
 
 def _progress(options: IngestOptions, stage: str, done: int, total: int) -> None:
@@ -806,18 +861,22 @@ def write_rows(
     options: IngestOptions,
     rows: np.ndarray | None = None,
 ) -> None:
-    """COPY the kept rows into a staging table, check the table's rules on them, derive what is
-    missing, upsert into the layer; into an empty table, COPY them straight in.
+    """COPY the kept rows into a staging table, check the table's rules (and, for an account,
+    its scope) on them, derive what is missing, upsert into the layer; for the operator, into an
+    empty table, COPY them straight in.
 
-    Raises :class:`RowsBrokeRules` when a row breaks a CHECK constraint of the table (and
-    ``skip_rejected`` is off); the caller rolls the load back.
+    Raises :class:`RowsBrokeRules` when a row breaks a CHECK constraint of the table or is out
+    of the account's scope (and ``skip_rejected`` is off); the caller rolls the load back.
     """
     table = tgt.table
     names = [n for n in columns if n in table.c and n not in ("id", "geom")]
     names += ["geom"] if tgt.spatial else []
     row_numbers = rows if rows is not None else np.arange(1, len(keep) + 1)
     derived = "province_codes" in table.c and "province_codes" not in columns
-    if not derived and _empty_and_locked(conn, table.name):
+    # an account's load runs as vbis_writer: no COPY into a table under row-level security,
+    # no DDL on a table it does not own
+    owner = options.principal is None
+    if owner and not derived and _empty_and_locked(conn, table.name):
         inserted = _copy_into_empty(conn, tgt, columns, names, keep, dataset_id, options)
         if inserted is not None:
             report.n_inserted += inserted
@@ -849,8 +908,9 @@ def write_rows(
     chunks = _copy_chunks(tgt, columns, names, keep, {"_row": row_numbers}, points_as_xy=True)
     _copy(conn, staging, chunks, int(keep.sum()), options)
     n_kept = int(keep.sum()) - _check_rules(conn, tgt, staging, names, report, options)
+    n_kept -= _check_scope(conn, tgt, staging, report, options)
     _progress(options, "upserting", 0, 1)
-    bulk = n_kept >= BULK_MIN_ROWS and n_kept >= _estimated_rows(conn, table.name)
+    bulk = owner and n_kept >= BULK_MIN_ROWS and n_kept >= _estimated_rows(conn, table.name)
     if derived:
         conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN province_codes varchar(40)[]"))
         conn.execute(
@@ -874,6 +934,15 @@ def write_rows(
     touched = (", dataset_id = EXCLUDED.dataset_id" if "dataset_id" in table.c else "") + (
         ", updated_at = now()" if "updated_at" in table.c else ""
     )
+    review_status = None
+    if options.principal is not None and "review_status" in table.c:
+        # an expert's rows (new or changed) are drafts, the others' published (0014 checks it)
+        from vbis_geo.auth.scope import review_status_of
+
+        review_status = review_status_of(options.principal)
+        lineage_col += ", review_status"
+        lineage_val += ", CAST(:review_status AS varchar)"
+        touched += ", review_status = EXCLUDED.review_status"
     overlap = conn.execute(
         sa.text(
             f"SELECT EXISTS (SELECT 1 FROM {staging} s JOIN {_quote(table.name)} t "  # noqa: S608 (identifiers from the schema, quoted)
@@ -888,7 +957,7 @@ def write_rows(
                 f"INSERT INTO {_quote(table.name)} ({target_cols}{lineage_col}) "  # noqa: S608 (identifiers from the schema, quoted)
                 f"SELECT {target_cols}{lineage_val} FROM {staging}"
             ),
-            {"dataset_id": dataset_id},
+            {"dataset_id": dataset_id, "review_status": review_status},
         ).rowcount
         result = (inserted, 0)
     else:
@@ -913,14 +982,15 @@ def write_rows(
                 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
                 "FROM up"
             ),
-            {"dataset_id": dataset_id},
+            {"dataset_id": dataset_id, "review_status": review_status},
         ).one()
     report.n_inserted += int(result[0])
     report.n_updated += int(result[1])
     report.n_unchanged += n_kept - int(result[0]) - int(result[1])
     _restore(conn, rebuild, options)
-    if bulk or report.n_inserted + report.n_updated > 0.2 * max(
-        1, _estimated_rows(conn, table.name)
+    if owner and (
+        bulk
+        or report.n_inserted + report.n_updated > 0.2 * max(1, _estimated_rows(conn, table.name))
     ):
         conn.execute(sa.text(f"ANALYZE {_quote(table.name)}"))
 
@@ -1033,6 +1103,38 @@ def _check_rules(
         {"rows": [int(r) for r, _ in broken]},
     )
     return len(broken)
+
+
+def _check_scope(
+    conn: Connection, tgt: Target, staging: str, report: Report, options: IngestOptions
+) -> int:
+    """Check the staged rows against the account's scope in one statement (nothing to check
+    for the operator); rows out of scope, or replacing a row out of scope, are rejected in the
+    report. Returns how many rows were dropped (``skip_rejected``), else raises
+    :class:`RowsBrokeRules` if any is out of scope."""
+    from vbis_geo.auth.scope import staged_refusals
+
+    if options.principal is None:
+        return 0
+    refusals = staged_refusals(conn, options.principal, tgt.table.name, staging, tgt.key)
+    for refusal in refusals:
+        report.add(
+            refusal.row,
+            refusal.field,
+            REJECTED,
+            refusal.problem,
+            "a row within your scope (GET /api/me lists it)",
+            refusal.value,
+        )
+    if not refusals:
+        return 0
+    if not options.skip_rejected:
+        raise RowsBrokeRules()
+    conn.execute(
+        sa.text(f"DELETE FROM {staging} WHERE _row = ANY(:rows)"),  # noqa: S608
+        {"rows": [r.row for r in refusals]},
+    )
+    return len(refusals)
 
 
 #: A load at least this large, and at least as large as the table, drops the table's foreign

@@ -717,6 +717,142 @@ def accounts_paths() -> dict[str, Any]:
     }
 
 
+def review_paths() -> dict[str, Any]:
+    """The review queue and decisions (vbis_geo/web/review.py)."""
+    from vbis_geo.auth.scope import REVIEWED
+    from vbis_geo.review import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_REASON
+
+    layer = _param(
+        "layer",
+        "a layer whose rows are reviewed",
+        {"type": "string", "enum": list(REVIEWED)},
+        where="path",
+        example="occurrences",
+    )
+    return {
+        "/api/review/{layer}": {
+            "get": {
+                "summary": "The drafts you may review, oldest first (GeoJSON, paged)",
+                "description": "A national administrator sees every draft; a provincial editor "
+                "or reserve board the drafts within its scope; an expert the drafts of "
+                "occurrences of its taxa that others submitted. Without the right to exact "
+                "locations, sensitive records are shown as the public sees them (the centre "
+                "of their grid cell, `generalised_km`).",
+                "operationId": "reviewQueue",
+                "security": _AUTHENTICATED,
+                "parameters": [
+                    layer,
+                    _param(
+                        "limit",
+                        "drafts per page",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LIMIT,
+                            "default": DEFAULT_LIMIT,
+                        },
+                    ),
+                    _param(
+                        "offset",
+                        "drafts to skip",
+                        {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                    ),
+                ],
+                "responses": {
+                    **_ok("a page of the queue", {"$ref": "#/components/schemas/ReviewQueue"}),
+                    **_errors(400, 401, 403, 404),
+                },
+            }
+        },
+        "/api/review/{layer}/{id}": {
+            "post": {
+                "summary": "Publish or reject a draft",
+                "description": "A rejection needs a reason, which the contributor reads; the "
+                "history keeps the draft with the reviewer and the reason. Only drafts are "
+                "reviewed (400 for a row that is not one); beyond your scope, or your own "
+                "contribution as an expert, is a 403.",
+                "operationId": "reviewDraft",
+                "security": _AUTHENTICATED,
+                "parameters": [
+                    layer,
+                    _param(
+                        "id",
+                        "the row's id",
+                        {"type": "integer", "minimum": 1},
+                        where="path",
+                        example=1,
+                    ),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        _JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["action"],
+                                "properties": {
+                                    "action": {"type": "string", "enum": ["publish", "reject"]},
+                                    "reason": {
+                                        "type": "string",
+                                        "maxLength": MAX_REASON,
+                                        "description": "why (required to reject)",
+                                    },
+                                },
+                            },
+                            "example": {"action": "reject", "reason": "the point is in the sea"},
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(
+                        "the row's review state", {"$ref": "#/components/schemas/ReviewDecision"}
+                    ),
+                    **_errors(400, 401, 403, 404),
+                },
+            }
+        },
+    }
+
+
+def _review_schemas() -> dict[str, dict[str, Any]]:
+    return {
+        "ReviewQueue": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "layer": {"type": "string"},
+                "features": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Feature"]},
+                            "id": {"type": "integer"},
+                            "geometry": {"type": "object"},
+                            "properties": {"type": "object"},
+                        },
+                    },
+                },
+                "numberMatched": {"type": "integer"},
+                "numberReturned": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+            },
+        },
+        "ReviewDecision": {
+            "type": "object",
+            "properties": {
+                "layer": {"type": "string"},
+                "id": {"type": "integer"},
+                "review_status": {"type": "string", "enum": ["published", "rejected"]},
+                "reviewed_by": {"type": "string"},
+                "reviewed_at": {"type": "string", "format": "date-time"},
+                "review_reason": {"type": "string", "nullable": True},
+            },
+        },
+    }
+
+
 def _account_schemas() -> dict[str, dict[str, Any]]:
     codes = {"type": "array", "items": {"type": "string"}}
     return {
@@ -849,10 +985,21 @@ def document(server_url: str) -> dict[str, Any]:
             "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc.",
         },
         "servers": [{"url": server_url}],
-        "paths": {**paths(), **stats_paths(), **area_paths(), **accounts_paths()},
+        "paths": {
+            **paths(),
+            **stats_paths(),
+            **area_paths(),
+            **accounts_paths(),
+            **review_paths(),
+        },
         "components": {
             "parameters": PARAMETERS,
-            "schemas": {**SCHEMAS, **_geometry_schemas(), **_account_schemas()},
+            "schemas": {
+                **SCHEMAS,
+                **_geometry_schemas(),
+                **_account_schemas(),
+                **_review_schemas(),
+            },
             "securitySchemes": {
                 "bearerToken": {
                     "type": "http",

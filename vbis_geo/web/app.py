@@ -17,6 +17,7 @@ from vbis_geo.web import (
     questions,
     questions_area,
     questions_stats,
+    review,
     search,
     styles,
     uploads,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(accounts.bp, url_prefix="/api")
     app.register_blueprint(uploads.bp, url_prefix="/api")
+    app.register_blueprint(review.bp, url_prefix="/api")
     app.register_blueprint(questions.bp, url_prefix="/api")
     app.register_blueprint(questions_area.bp, url_prefix="/api")
     app.register_blueprint(questions_stats.bp, url_prefix="/api")

@@ -6,12 +6,17 @@ file) and the options of the command (``crs``, ``province``, ``source_layer``, `
 with ``Accept: text/csv``): 200 when loaded or validated, 422 when rows or the file were
 rejected (nothing written). Requests above ``VBIS_MAX_UPLOAD_MB`` get 413 before being read.
 
-Who may do what, as enforced here: anyone may validate (``dry_run``; nothing is written and
-the transaction is rolled back). Writing needs an authenticated account (an API token, or the
-portal session): the public gets 401. Until the rows of an upload are checked against the
-account's scopes (its provinces, areas or taxa; the next step of issue 6), only a national
-administrator may write; the scoped roles (provincial editor, reserve board, expert) get 403
-and may validate. The dataset entry records the account as ``loaded_by``.
+Who may do what: anyone may validate (``dry_run``; nothing is written and the transaction is
+rolled back). Writing needs an authenticated account (an API token, or the portal session):
+the public gets 401. A role that does not write the layer at all (an expert writes occurrences
+only; the reference tables are the national administrator's) gets 403 before the file is read,
+and so does ``add_taxa`` for anyone but a national administrator. Otherwise the rows are checked
+against the account's scope (:func:`vbis_geo.auth.scope.staged_refusals`): a row out of scope
+is a rejected row of the report ("outside your scope: lies in province VN-HN, you edit VN-44"),
+and the load is all or nothing as for any rejected row. The rows are then written under
+:func:`vbis_geo.auth.writer.writer`, so that the database checks them again; an expert's rows
+go in as drafts for review. The dataset entry records the account as ``loaded_by``, the history
+of replaced rows the account and the file.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from vbis_geo.auth import require_editing_role
-from vbis_geo.db.history import set_change_context
-from vbis_geo.errors import Forbidden, InvalidInput, VbisError
-from vbis_geo.ingest.load import IngestOptions, ingest_file
+from vbis_geo.errors import InvalidInput, VbisError
+from vbis_geo.ingest.load import IngestOptions, ingest_file, require_write_access
+from vbis_geo.ingest.targets import target
 from vbis_geo.web import db
 from vbis_geo.web.accounts import principal
 
@@ -45,33 +50,27 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
         raise InvalidInput(f"file name {upload.filename!r} has no usable name and suffix")
     flags = {f: _flag(f) for f in FLAGS}
     who = principal()
-    if not flags["dry_run"]:
+    writes = not flags["dry_run"]
+    if writes:
         require_editing_role(who, "writing an upload (send dry_run=true to validate only)")
-        if not who.is_admin:
-            # a scoped account could otherwise load rows outside its provinces or areas
-            raise Forbidden(
-                "writing an upload is for national administrators until uploads are checked "
-                "against an account's scopes",
-                hint="send dry_run=true to validate the file; an administrator can load it",
-            )
     with tempfile.TemporaryDirectory(prefix="vbis-upload-") as tmp:
         path = Path(tmp) / name
-        upload.save(path)
-        mapping = None
-        if "mapping" in request.files and request.files["mapping"].filename:
-            mapping = Path(tmp) / "mapping.yml"
-            request.files["mapping"].save(mapping)
         options = IngestOptions(
             **{o: (request.form.get(o) or None) for o in TEXT_OPTIONS},
             **flags,
-            mapping=mapping,
             loaded_by=f"{who.username} (api upload)" if who.is_authenticated else "api upload",
+            principal=who if writes else None,
+            reason=f"upload of {upload.filename}",
         )
+        if writes:  # before reading the file: a 403 costs nothing
+            require_write_access(target(layer).table.name, options)
+        upload.save(path)
+        if "mapping" in request.files and request.files["mapping"].filename:
+            options.mapping = Path(tmp) / "mapping.yml"
+            request.files["mapping"].save(options.mapping)
         engine = db.engine()
         try:
             with engine.connect() as conn, conn.begin() as transaction:
-                # who and why, for the history of every row the load replaces (migration 0010)
-                set_change_context(conn, who.account_id, f"upload of {upload.filename}")
                 report = ingest_file(conn, layer, path, options)
                 if not report.written:
                     transaction.rollback()
