@@ -200,6 +200,9 @@ def _resource(layer: Layer) -> dict:  # type: ignore[type-arg]
         "data": _data(),
         "id_field": layer.id_field,
         "table": layer.table,
+        # OGC API - Features - Part 4: create, replace, update and delete, for the accounts
+        # the rules allow (vbis_geo/publish/transactions.py)
+        "editable": True,
         # output CRSs (CRS Part 2), written by vbis_geo.publish.crs
         "crs": list(OUTPUT_CRS),
         "options": {

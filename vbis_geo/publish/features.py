@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from vbis_geo.db.base import REVIEW_COLUMNS, Base
 from vbis_geo.publish import cql
 from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
+from vbis_geo.publish.transactions import Editable
 
 #: a filtered numberMatched is given when there are fewer matches than this (a capped count:
 #: counting stops there, so a page never pays for more)
@@ -135,8 +136,8 @@ def cache_writer(data: dict[str, Any]) -> Iterator[Connection]:
         yield conn
 
 
-class FeatureProvider(BaseProvider):
-    """Features of one vbis-geo table."""
+class FeatureProvider(Editable, BaseProvider):
+    """Features of one vbis-geo table (editing: vbis_geo/publish/transactions.py)."""
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)

@@ -13,6 +13,7 @@ from vbis_geo.web import (
     errors,
     maps,
     ogc,
+    ogc_edit,
     portal,
     questions,
     questions_area,
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     if mount_ogc:
         ogc.init_app(app, settings)
         app.register_blueprint(styles.bp, url_prefix="/ogc")
+        app.register_blueprint(ogc_edit.bp, url_prefix="/ogc")
     return app

@@ -24,6 +24,13 @@ from vbis_geo.errors import ConfigError
 from vbis_geo.settings import PROJECT_DIR, Settings
 
 _mounted_environment: dict[str, str] | None = None
+#: the resources of the served configuration (variables substituted), once mounted
+_SERVED: dict[str, dict] = {}  # type: ignore[type-arg]
+
+
+def served_resources() -> dict[str, dict]:  # type: ignore[type-arg]
+    """The resources pygeoapi serves in this process (empty until it is mounted)."""
+    return _SERVED
 
 
 def layers_dir() -> Path:
@@ -89,7 +96,10 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     cql.install(app)
     _real_headers(app)
-    ogc_guards.install(app, _served_config(cfg_path))
+    served = _served_config(cfg_path)
+    _SERVED.clear()
+    _SERVED.update(served.get("resources", {}))
+    ogc_guards.install(app, served)
     _mark_coverages(app, cfg_path)
     _title_queryables(app)
     app.register_blueprint(flask_app.BLUEPRINT, url_prefix="/ogc")
