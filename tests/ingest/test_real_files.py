@@ -80,6 +80,25 @@ def test_aedes_loads_the_records_in_vietnam(conn, shared_data: Path) -> None:
     assert dataset.n_loaded == report.n_inserted and dataset.n_rejected == report.n_rejected
     assert dataset.source_sha256 and dataset.source_name == Path(AEDES).name
     assert dataset.source_crs.startswith("EPSG:4326")
+    # its public extent holds every record, widened to 25 km cells of EPSG:6933 (never finer)
+    from pyproj import Transformer
+
+    west, south, east, north = conn.execute(
+        sa.text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
+            "(SELECT ST_Transform(extent, 6933) AS b FROM datasets WHERE id = :id) s"
+        ),
+        {"id": dataset.id},
+    ).one()
+    to_ea = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
+    xs, ys = to_ea.transform(joined.x.to_numpy(), joined.y.to_numpy())
+    for bound, expected_bound in (
+        (west, np.floor(xs.min() / 25000) * 25000),
+        (south, np.floor(ys.min() / 25000) * 25000),
+        (east, (np.floor(xs.max() / 25000) + 1) * 25000),
+        (north, (np.floor(ys.max() / 25000) + 1) * 25000),
+    ):
+        assert bound == pytest.approx(expected_bound, abs=1.0)
     # loading it again changes nothing
     again = ingest(conn, "occurrences", shared_data / AEDES, add_taxa=True, skip_rejected=True)
     assert (again.n_inserted, again.n_updated, again.n_unchanged) == (0, 0, report.n_inserted)

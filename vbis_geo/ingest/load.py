@@ -1323,6 +1323,10 @@ def _copy(
         return int(cur.rowcount)
 
 
+#: the cell an occurrence dataset's extent is widened to, in metres (the 25 km sensitivity level)
+EXTENT_CELL_M = 25_000
+
+
 def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Report) -> None:
     """Counts, spatial extent and time span of what the dataset holds now."""
     if "event_date" in tgt.table.c:
@@ -1330,6 +1334,18 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
     else:
         temporal = "NULL::date AS t0, NULL::date AS t1"
     extent = "ST_Envelope(ST_Extent(geom)::geometry)" if tgt.spatial else "NULL::geometry"
+    if tgt.table.name == "occurrences":
+        # the catalogue's extent is public (OGC API Records): a dataset of a few records of a
+        # sensitive species would show where they are. So it is the box of the 25 km cells
+        # (EPSG:6933, the coarsest sensitivity level) that hold its records, never finer
+        extent = (
+            f"(SELECT ST_Transform(ST_MakeEnvelope("
+            f"floor(ST_XMin(b) / {EXTENT_CELL_M}) * {EXTENT_CELL_M}, "
+            f"floor(ST_YMin(b) / {EXTENT_CELL_M}) * {EXTENT_CELL_M}, "
+            f"(floor(ST_XMax(b) / {EXTENT_CELL_M}) + 1) * {EXTENT_CELL_M}, "
+            f"(floor(ST_YMax(b) / {EXTENT_CELL_M}) + 1) * {EXTENT_CELL_M}, 6933), 4326) "
+            "FROM (SELECT ST_Extent(ST_Transform(geom, 6933))::geometry AS b) AS e)"
+        )
     if "dataset_id" not in tgt.table.c:
         conn.execute(
             sa.text(
