@@ -1339,7 +1339,7 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
         # sensitive species would show where they are. So it is the box of the 25 km cells
         # (EPSG:6933, the coarsest sensitivity level) that hold its records, never finer
         extent = (
-            f"(SELECT ST_Transform(ST_MakeEnvelope("
+            f"(SELECT ST_Transform(ST_MakeEnvelope("  # noqa: S608 (a constant; no input)
             f"floor(ST_XMin(b) / {EXTENT_CELL_M}) * {EXTENT_CELL_M}, "
             f"floor(ST_YMin(b) / {EXTENT_CELL_M}) * {EXTENT_CELL_M}, "
             f"(floor(ST_XMax(b) / {EXTENT_CELL_M}) + 1) * {EXTENT_CELL_M}, "
