@@ -93,4 +93,5 @@ def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore
     assert INGEST in labels
     assert "GET /api/whats-here" in labels
     assert {"POST /api/login", "POST /api/tokens", "DELETE /api/tokens/{id}"} <= labels
-    assert len(labels) == 16
+    assert "GET /api/export/{layer}" in labels
+    assert len(labels) == 17

@@ -11,7 +11,10 @@ Two relations of the same columns (migration 0011) hold what each audience may s
 
 Both leave out drafts and rejected rows; ``generalised_km`` says how far a point was moved (0:
 exact). Filters (bbox, CQL2, areas) apply to the relation's ``geom``, so a narrowed filter
-cannot find an exact spot the relation does not hold. Before reading the public relation,
+cannot find an exact spot the relation does not hold. What is derived from them follows the
+audience too: the record-to-area assignment (:func:`area_assignment`: the public's places a
+sensitive record by its generalised point) and the per-area species counts
+(``analysis.area_species``, one set per audience). Before reading the public relation,
 :func:`vbis_geo.analysis.assignment.ensure_current` brings its generalised points up to date
 (a change of status or override marks them stale).
 
@@ -55,8 +58,24 @@ def visible_occurrences(principal: Principal | None = None) -> str:
     return audience(principal).relation
 
 
-def unscoped_occurrences() -> str:
-    """Every record, exact, drafts included: what the questions read before they took the
-    principal. Kept only until each question reads :func:`visible_occurrences` (issue 6, in
-    progress)."""
-    return "public.occurrences"
+#: the record-to-area assignment each audience reads, rows (layer, area_id, occurrence_id): the
+#: exact points' (migration 0006), and for the public the same without the records that have a
+#: generalised point, plus the areas of those points (migration 0013). Drafts are in both: a
+#: question joins the assignment with its audience's relation, which holds published rows only.
+ASSIGNMENTS = {
+    Audience.EXACT: "analysis.occurrence_areas",
+    Audience.PUBLIC: """(
+        SELECT a.layer, a.area_id, a.occurrence_id FROM analysis.occurrence_areas a
+        WHERE NOT EXISTS (
+            SELECT 1 FROM publish.occurrence_public p WHERE p.id = a.occurrence_id)
+        UNION ALL
+        SELECT g.layer, g.area_id, g.occurrence_id FROM analysis.occurrence_public_areas g
+    )""",
+}
+
+
+def area_assignment(audience: Audience) -> str:
+    """SQL of the record-to-area assignment ``audience`` reads (a table name or a parenthesised
+    subquery, to be given an alias): each record in the areas its point, as the audience sees
+    it, intersects."""
+    return ASSIGNMENTS[audience]

@@ -6,7 +6,9 @@ IUCN Red List or in the Vietnam Red Data Book, :mod:`vbis_geo.analysis.taxa`) or
 species prioritised for protection (Decree 64/2019/NĐ-CP, ``priority_protected``). Records are
 rolled up to species as in :mod:`vbis_geo.analysis.species`. A record is inside when it is
 assigned to a protected area in force (boundary rules of :mod:`vbis_geo.analysis.assignment`);
-overlapping protected areas count it once.
+overlapping protected areas count it once. The records are those of the audience asking
+(:mod:`vbis_geo.analysis.access`), placed by the points it sees: for the public, a sensitive
+record is inside when its generalised point is.
 
 *As of* a date: the protected areas in force on that date and the records made by then; without
 a date, the protected areas in force today and every record.
@@ -20,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import unscoped_occurrences
+from vbis_geo.analysis.access import Audience, area_assignment
 from vbis_geo.analysis.richness import in_force
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
@@ -36,11 +38,16 @@ PRIORITY_LIST = "priority_protected"
 
 
 def gap_analysis(
-    conn: Connection, *, as_of: dt.date | None = None, taxa: TaxonFilter | None = None
+    conn: Connection,
+    *,
+    audience: Audience,
+    as_of: dt.date | None = None,
+    taxa: TaxonFilter | None = None,
 ) -> dict[str, Any]:
     """Each threatened or priority-protected species (narrowed by ``taxa``): its records, those
     inside a protected area, the share outside, the protected areas it is recorded in, and
-    ``none_inside`` when it has records and none of them is inside; with a summary."""
+    ``none_inside`` when it has records and none of them is inside; with a summary. Records
+    are those ``audience`` sees, placed by the points it sees."""
     taxa = taxa or TaxonFilter()
     params: dict[str, object] = {
         "as_of": as_of,
@@ -61,13 +68,13 @@ def gap_analysis(
         ), pas AS (
             SELECT p.id FROM protected_areas p WHERE {in_force("p")}
         ), records AS (
-            SELECT o.id, ts.species_id FROM {unscoped_occurrences()} o
+            SELECT o.id, ts.species_id FROM {audience.relation} o
             JOIN analysis.taxon_species ts ON ts.taxon_id = o.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM listed)
               AND (CAST(:as_of AS date) IS NULL OR o.event_date <= :as_of)
         ), inside AS (
             SELECT r.id, r.species_id, a.area_id FROM records r
-            JOIN analysis.occurrence_areas a ON a.occurrence_id = r.id
+            JOIN {area_assignment(audience)} a ON a.occurrence_id = r.id
             WHERE a.layer = 'protected_areas' AND a.area_id IN (SELECT id FROM pas)
         ), per_species AS (
             SELECT r.species_id, count(*) AS records,
@@ -109,6 +116,7 @@ def gap_analysis(
     )
     with_records = [r for r in rows if r["records"]]
     return {
+        "audience": audience.value,
         "as_of": as_of.isoformat() if as_of else None,
         "protected_areas_as_of": params["d"].isoformat(),  # type: ignore[attr-defined]
         "filters": taxa.as_dict(),

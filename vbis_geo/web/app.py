@@ -11,6 +11,7 @@ from vbis_geo.web import (
     api_openapi,
     db,
     errors,
+    exports,
     ogc,
     portal,
     questions,
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(questions.bp, url_prefix="/api")
     app.register_blueprint(questions_area.bp, url_prefix="/api")
     app.register_blueprint(questions_stats.bp, url_prefix="/api")
+    app.register_blueprint(exports.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
     if mount_ogc:
         ogc.init_app(app, settings)
