@@ -79,3 +79,16 @@ def area_assignment(audience: Audience) -> str:
     subquery, to be given an alias): each record in the areas its point, as the audience sees
     it, intersects."""
     return ASSIGNMENTS[audience]
+
+
+#: the area tables whose rows are reviewed (migration 0011): a question reads their published
+#: rows only, as it reads published records only (the provinces are not reviewed)
+REVIEWED_AREAS = frozenset(
+    {"protected_areas", "pa_zones", "wetlands", "ecosystems", "planning_zones"}
+)
+
+
+def published(alias: str, table: str) -> str:
+    """SQL condition: the row ``alias`` of the area table ``table`` is published (``TRUE`` for
+    a table that is not reviewed)."""
+    return f"{alias}.review_status = 'published'" if table in REVIEWED_AREAS else "TRUE"

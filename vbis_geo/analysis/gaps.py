@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience, area_assignment
+from vbis_geo.analysis.access import Audience, area_assignment, published
 from vbis_geo.analysis.richness import in_force
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
@@ -66,7 +66,8 @@ def gap_analysis(
                        OR st.list = :gap_priority))
               {"".join(f" AND {c}" for c in conditions)}
         ), pas AS (
-            SELECT p.id FROM protected_areas p WHERE {in_force("p")}
+            SELECT p.id FROM protected_areas p
+            WHERE {in_force("p")} AND {published("p", "protected_areas")}
         ), records AS (
             SELECT o.id, ts.species_id FROM {audience.relation} o
             JOIN analysis.taxon_species ts ON ts.taxon_id = o.taxon_id

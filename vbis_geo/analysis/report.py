@@ -47,7 +47,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience
+from vbis_geo.analysis.access import Audience, published
 from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.analysis.places import in_force
 from vbis_geo.analysis.species import species_of_records
@@ -352,11 +352,14 @@ def _overlaps(
     and its shares of the polygon and of the area."""
     if layer == "protected_areas":
         columns = "a.legal_category, a.iucn_category, a.status, a.gis_area_ha AS area_ha"
-        join, condition = "", in_force("a")
+        join, condition = "", f"{in_force('a')} AND {published('a', layer)}"
     else:
         columns = "a.zone_type, pa.code AS protected_area_code, a.area_ha"
         join = "JOIN protected_areas pa ON pa.id = a.protected_area_id"
-        condition = f"{in_force('a')} AND {in_force('pa')}"
+        condition = (
+            f"{in_force('a')} AND {in_force('pa')} AND {published('a', layer)} "
+            f"AND {published('pa', 'protected_areas')}"
+        )
     sql = f"""
         WITH q AS (SELECT {polygon_sql} AS geom), parts AS (
             SELECT p.area_id,

@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience, area_assignment
+from vbis_geo.analysis.access import Audience, area_assignment, published
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
     THREATENED_LISTS,
@@ -308,7 +308,7 @@ def _areas(
     sql = f"""
         WITH {_common_ctes(taxa, params)}, areas AS (
             SELECT ar.id, ar.code, ar.name_vi, ar.name_en, ar.{area_ha} AS area_ha, ar.geom
-            FROM {table} ar WHERE {in_force("ar")} {in_bbox}
+            FROM {table} ar WHERE {in_force("ar")} AND {published("ar", table)} {in_bbox}
         ), pairs AS ({_AREA_SPECIES if params["as_of"] is None else _area_records(audience)}
         ), counts AS ({_counts("area_id")})
         SELECT ar.code, ar.name_vi, ar.name_en, round(ar.area_ha::numeric, 2) AS area_ha,

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience, area_assignment
+from vbis_geo.analysis.access import Audience, area_assignment, published
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter, bind_lists, is_threatened, statuses_json
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
@@ -64,6 +64,7 @@ def protected_area(conn: Connection, code: str, as_of: dt.date | None) -> Area:
     row = conn.execute(
         sa.text(
             "SELECT id, code, name_vi, name_en FROM protected_areas WHERE code = :code "
+            "AND review_status = 'published' "
             "AND (CAST(:d AS date) IS NULL OR ((valid_from IS NULL OR valid_from <= :d) "
             "AND (valid_to IS NULL OR valid_to >= :d))) ORDER BY valid_from DESC NULLS LAST LIMIT 1"
         ),
@@ -71,7 +72,11 @@ def protected_area(conn: Connection, code: str, as_of: dt.date | None) -> Area:
     ).one_or_none()
     if row is None:
         known = conn.execute(
-            sa.text("SELECT count(*) FROM protected_areas WHERE code = :c"), {"c": code}
+            sa.text(
+                "SELECT count(*) FROM protected_areas WHERE code = :c "
+                "AND review_status = 'published'"
+            ),
+            {"c": code},
         ).scalar_one()
         if known and as_of:
             raise NotFound(f"protected area {code!r} was not in force on {as_of.isoformat()}")
@@ -107,6 +112,7 @@ def species_in_area(
             f"AND o.id IN (SELECT z.occurrence_id FROM {assignment} z "  # noqa: S608 (fixed SQL)
             "JOIN pa_zones pz ON pz.id = z.area_id WHERE z.layer = 'pa_zones' "
             "AND pz.protected_area_id = :area_id AND pz.zone_type = :zone_type "
+            "AND pz.review_status = 'published' "
             "AND (CAST(:as_of AS date) IS NULL OR "
             "((pz.valid_from IS NULL OR pz.valid_from <= :as_of) "
             "AND (pz.valid_to IS NULL OR pz.valid_to >= :as_of))))"
@@ -239,6 +245,7 @@ def areas_of_taxon(
         ), inside AS (
             SELECT a.area_id, r.id, r.event_date FROM records r
             JOIN {area_assignment(audience)} a ON a.occurrence_id = r.id AND a.layer = :layer
+            JOIN {layer} p ON p.id = a.area_id AND {published("p", layer)}
         )
         SELECT (SELECT count(*) FROM records) AS total,
                (SELECT count(DISTINCT id) FROM inside) AS inside_any,
