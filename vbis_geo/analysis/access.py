@@ -77,8 +77,48 @@ ASSIGNMENTS = {
 def area_assignment(audience: Audience) -> str:
     """SQL of the record-to-area assignment ``audience`` reads (a table name or a parenthesised
     subquery, to be given an alias): each record in the areas its point, as the audience sees
-    it, intersects."""
+    it, intersects. For the assignment alone (which areas hold which ids); a question that
+    reads the records of areas reads :func:`area_records`."""
     return ASSIGNMENTS[audience]
+
+
+#: the columns of :func:`area_records` besides ``layer`` and ``area_id``
+RECORD_COLUMNS = ("id", "taxon_id", "event_date", "coordinate_uncertainty_m", "geom")
+
+
+def area_records(audience: Audience) -> str:
+    """SQL (a parenthesised subquery, to be given an alias) of the records ``audience`` sees in
+    each area, placed by the points it sees: ``layer, area_id`` and :data:`RECORD_COLUMNS`,
+    each value as :attr:`Audience.relation` holds it. Filter it by ``layer`` and ``area_id``
+    (or ``id``): the conditions reach the indexes of each part.
+
+    Why not the assignment joined with the relation: for the public both are unions, and
+    PostgreSQL cannot push a join into a union, so it would read every record to answer for
+    one area. Here the public's records with exact points (the published ones without a
+    generalised point: what ``publish.public_occurrences`` passes through unchanged) are read
+    from ``publish.published_occurrences``, a plain view the planner joins freely, and only the
+    few with a generalised point are read from the public relation itself, one by one."""
+    columns = ", ".join(f"o.{c}" for c in RECORD_COLUMNS[1:])
+    if audience is Audience.EXACT:
+        return f"""(
+        SELECT a.layer, a.area_id, a.occurrence_id AS id, {columns}
+        FROM analysis.occurrence_areas a
+        JOIN publish.published_occurrences o ON o.id = a.occurrence_id
+    )"""  # noqa: S608 (fixed names)
+    return f"""(
+        SELECT a.layer, a.area_id, a.occurrence_id AS id, {columns}
+        FROM analysis.occurrence_areas a
+        JOIN publish.published_occurrences o ON o.id = a.occurrence_id
+        WHERE NOT EXISTS (
+            SELECT 1 FROM publish.occurrence_public p WHERE p.id = a.occurrence_id)
+        UNION ALL
+        SELECT g.layer, g.area_id, g.occurrence_id AS id, {columns}
+        FROM analysis.occurrence_public_areas g
+        CROSS JOIN LATERAL (
+            -- OFFSET 0 keeps the subquery whole: the id reaches each branch of the view
+            SELECT * FROM publish.public_occurrences v WHERE v.id = g.occurrence_id OFFSET 0
+        ) o
+    )"""  # noqa: S608 (fixed names)
 
 
 #: the area tables whose rows are reviewed (migration 0011): a question reads their published

@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience, area_assignment, published
+from vbis_geo.analysis.access import Audience, area_records, published
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
     THREATENED_LISTS,
@@ -216,12 +216,11 @@ def _area_records(audience: Audience) -> str:
     return f"""
             SELECT t.area_id, ts.species_id, sum(t.n) AS n
             FROM (
-                SELECT a.area_id, o.taxon_id, count(*) AS n
-                FROM {area_assignment(audience)} a
-                JOIN {audience.relation} o ON o.id = a.occurrence_id
-                WHERE a.layer = :layer AND a.area_id IN (SELECT id FROM areas)
+                SELECT o.area_id, o.taxon_id, count(*) AS n
+                FROM {area_records(audience)} o
+                WHERE o.layer = :layer AND o.area_id IN (SELECT id FROM areas)
                   AND o.event_date <= :as_of
-                GROUP BY a.area_id, o.taxon_id
+                GROUP BY o.area_id, o.taxon_id
             ) t JOIN analysis.taxon_species ts ON ts.taxon_id = t.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM kept)
             GROUP BY t.area_id, ts.species_id"""  # noqa: S608 (fixed names)

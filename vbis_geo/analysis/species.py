@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import Audience, area_assignment, published
+from vbis_geo.analysis.access import Audience, area_assignment, area_records, published
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter, bind_lists, is_threatened, statuses_json
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
@@ -103,24 +103,30 @@ def species_in_area(
         raise InvalidInput(f"zone_type {zone_type!r}: expected one of {', '.join(ZONE_TYPES)}")
     taxa = taxa or TaxonFilter()
     params: dict[str, object] = {"layer": area.layer, "area_id": area.id, "as_of": as_of}
-    assignment = area_assignment(audience)
     in_zone = ""
     if zone_type is not None:
-        params["zone_type"] = zone_type
-        # records in a zone of that type of this protected area, as the zone was on as_of
+        # records in a zone of that type of this protected area, as the zone was on as_of; the
+        # zones' ids bound as a list, a condition that reaches the assignment's indexes
+        params["zones"] = list(
+            conn.execute(
+                sa.text(
+                    "SELECT id FROM pa_zones WHERE protected_area_id = :area_id "
+                    "AND zone_type = :zone_type AND review_status = 'published' "
+                    "AND (CAST(:as_of AS date) IS NULL OR "
+                    "((valid_from IS NULL OR valid_from <= :as_of) "
+                    "AND (valid_to IS NULL OR valid_to >= :as_of)))"
+                ),
+                {"area_id": area.id, "zone_type": zone_type, "as_of": as_of},
+            ).scalars()
+        )
         in_zone = (
-            f"AND o.id IN (SELECT z.occurrence_id FROM {assignment} z "  # noqa: S608 (fixed SQL)
-            "JOIN pa_zones pz ON pz.id = z.area_id WHERE z.layer = 'pa_zones' "
-            "AND pz.protected_area_id = :area_id AND pz.zone_type = :zone_type "
-            "AND pz.review_status = 'published' "
-            "AND (CAST(:as_of AS date) IS NULL OR "
-            "((pz.valid_from IS NULL OR pz.valid_from <= :as_of) "
-            "AND (pz.valid_to IS NULL OR pz.valid_to >= :as_of))))"
+            f"AND o.id IN (SELECT z.occurrence_id FROM {area_assignment(audience)} z "  # noqa: S608 (fixed SQL)
+            "WHERE z.layer = 'pa_zones' AND z.area_id = ANY(CAST(:zones AS bigint[])))"
         )
     records = f"""
         SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-        FROM {assignment} a JOIN {audience.relation} o ON o.id = a.occurrence_id
-        WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
+        FROM {area_records(audience)} o
+        WHERE o.layer = :layer AND o.area_id = :area_id {in_zone}
     """  # noqa: S608 (fixed names and fragments; values bound)
     boundary = f"SELECT ST_Boundary(geom)::geography FROM {area.layer} WHERE id = :area_id"  # noqa: S608 (layer of an Area)
     species, summary = species_of_records(conn, records, boundary, params, as_of=as_of, taxa=taxa)
@@ -232,19 +238,34 @@ def areas_of_taxon(
         raise InvalidInput(f"layer {layer!r}: expected one of {', '.join(AREA_LAYERS)}")
     info = taxon(conn, taxon_id)
     accepted = info["accepted_id"] or info["id"]
+    # the taxon's names first (its lower ranks and their synonyms), bound as a list: a condition
+    # on the relation that reaches the index of each of its parts, where a join would not
+    names = list(
+        conn.execute(
+            sa.text(
+                """
+                WITH RECURSIVE branch AS (
+                    SELECT CAST(:taxon AS bigint) AS id
+                    UNION SELECT t.id FROM taxa t JOIN branch b ON t.parent_id = b.id
+                )
+                SELECT id FROM branch
+                UNION SELECT t.id FROM taxa t JOIN branch b ON t.accepted_id = b.id
+                """
+            ),
+            {"taxon": accepted},
+        ).scalars()
+    )
     sql = f"""
-        WITH RECURSIVE branch AS (
-            SELECT CAST(:taxon AS bigint) AS id
-            UNION SELECT t.id FROM taxa t JOIN branch b ON t.parent_id = b.id
-        ), names AS (
-            SELECT id FROM branch
-            UNION SELECT t.id FROM taxa t JOIN branch b ON t.accepted_id = b.id
-        ), records AS (
+        WITH records AS (
             SELECT o.id, o.event_date FROM {audience.relation} o
-            WHERE o.taxon_id IN (SELECT id FROM names)
+            WHERE o.taxon_id = ANY(CAST(:names AS bigint[]))
         ), inside AS (
             SELECT a.area_id, r.id, r.event_date FROM records r
-            JOIN {area_assignment(audience)} a ON a.occurrence_id = r.id AND a.layer = :layer
+            CROSS JOIN LATERAL (
+                -- record by record: the id reaches the index of each part of the assignment
+                SELECT a.area_id FROM {area_assignment(audience)} a
+                WHERE a.occurrence_id = r.id AND a.layer = :layer OFFSET 0
+            ) a
             JOIN {layer} p ON p.id = a.area_id AND {published("p", layer)}
         )
         SELECT (SELECT count(*) FROM records) AS total,
@@ -255,7 +276,7 @@ def areas_of_taxon(
                    FROM inside i JOIN {layer} p ON p.id = i.area_id
                    GROUP BY p.code, p.name_vi, p.name_en) x), '[]'::jsonb) AS areas
     """  # noqa: S608 (layer from AREA_LAYERS, the audience's relations; values bound)
-    row = conn.execute(sa.text(sql), {"taxon": accepted, "layer": layer}).one()
+    row = conn.execute(sa.text(sql), {"names": names, "layer": layer}).one()
     return {
         "audience": audience.value,
         "taxon": {"id": accepted, "scientific_name": info["scientific_name"], "rank": info["rank"]},
