@@ -3,7 +3,8 @@
 Loading an export back into the database it came from must find every row "unchanged": the
 upsert compares every field the loader writes (geometries with PostGIS's exact equality), so one
 lost digit, character or date would count as "updated". The exports are the exact audience's
-(an operator's backup): the public's moves sensitive records (tests/ingest/test_export_audiences.py).
+(an operator's backup): the public's moves sensitive records
+(tests/ingest/test_export_audiences.py).
 """
 
 from __future__ import annotations
