@@ -50,6 +50,7 @@ from typing import Any
 import sqlalchemy as sa
 from scratch import scratch_database  # bench/scratch.py
 
+from vbis_geo.analysis.access import Audience
 from vbis_geo.db.migrate import upgrade
 from vbis_geo.demo.generate import DemoParameters
 from vbis_geo.demo.loader import load_demo
@@ -71,6 +72,9 @@ POINTS = {
     "at sea off Quy Nhơn (no area; nearest PA search)": (110.0, 13.5),
 }
 Timing = list[float] | str
+#: the API is asked without credentials, as the public: its functions are timed for the same
+#: audience; geopandas reads the exact points, so it is compared with the exact answers
+PUBLIC, EXACT = Audience.PUBLIC, Audience.EXACT
 
 
 # -- timing --------------------------------------------------------------------------------------
@@ -316,13 +320,17 @@ def build_cases(
             f"species list of the largest protected area ({pa.code}, {pa.km2:,} km²), JSON",
             "single",
             get(f"/api/protected-areas/{pa.code}/species"),
-            lambda c: species_q.species_in_area(c, species_q.protected_area(c, pa.code, None)),
+            lambda c: species_q.species_in_area(
+                c, species_q.protected_area(c, pa.code, None), audience=PUBLIC
+            ),
         ),
         Case(
             f"species list of {pa.code}, CSV",
             "single",
             get(f"/api/protected-areas/{pa.code}/species?f=csv"),
-            lambda c: species_q.species_in_area(c, species_q.protected_area(c, pa.code, None)),
+            lambda c: species_q.species_in_area(
+                c, species_q.protected_area(c, pa.code, None), audience=PUBLIC
+            ),
         ),
     ]
     for by, what in (("protected_area", "protected area"), ("province", "province (the 34)")):
@@ -333,11 +341,18 @@ def build_cases(
                     "all",
                     get(f"/api/richness?by={by}&f={fmt}"),
                     lambda c, by=by, fmt=fmt: richness.richness(
-                        c, by, geometry=fmt != "csv", geojson_text=True
+                        c, by, audience=PUBLIC, geometry=fmt != "csv", geojson_text=True
                     ),
                 )
             )
-    cases.append(Case("gap analysis, JSON", "all", get("/api/gap-analysis"), gaps.gap_analysis))
+    cases.append(
+        Case(
+            "gap analysis, JSON",
+            "all",
+            get("/api/gap-analysis"),
+            lambda c: gaps.gap_analysis(c, audience=PUBLIC),
+        )
+    )
     for name, (lon, lat) in points.items():
         cases.append(
             Case(
@@ -355,7 +370,7 @@ def build_cases(
             f"{province.km2:,} km², {province.vertices:,} vertices), JSON",
             "extra",
             post_json("/api/area-report", {"geometry": polygon_geojson}),
-            lambda c: report.area_report(c, polygon, landcover=landcover),
+            lambda c: report.area_report(c, polygon, audience=PUBLIC, landcover=landcover),
             note="land cover from the raster" if landcover else "no land-cover raster",
         )
     )
@@ -629,11 +644,13 @@ def bench_geopandas(
                     f["properties"]["species"], f["properties"]["threatened_species"],
                     f["properties"]["records"],
                 )
-                for f in richness_q.richness(conn, by, geometry=False)["features"]
+                for f in richness_q.richness(conn, by, audience=EXACT, geometry=False)["features"]
             }
             for by in ("province", "protected_area")
         }  # fmt: skip
-        our_list = species_q.species_in_area(conn, species_q.protected_area(conn, pa_code, None))
+        our_list = species_q.species_in_area(
+            conn, species_q.protected_area(conn, pa_code, None), audience=EXACT
+        )
     our_species = {r["taxon_id"]: r["records"] for r in our_list["species"]}
 
     lines = [

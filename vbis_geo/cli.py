@@ -375,6 +375,14 @@ def ingest(
 @click.option("--protected-area", help="code of a protected area")
 @click.option("--taxon", help="scientific name (with its lower ranks)")
 @click.option("--wdpa", is_flag=True, help="protected areas under WDPA field names")
+@click.option(
+    "--audience",
+    type=click.Choice(["public", "exact"]),
+    default="public",
+    show_default=True,
+    help="whose view of the occurrences: the public's (sensitive species generalised, for "
+    "publication) or exact locations (the operator's own use, not for publication)",
+)
 @click.pass_obj
 def export(
     settings: Settings,
@@ -386,8 +394,12 @@ def export(
     protected_area: str | None,
     taxon: str | None,
     wdpa: bool,
+    audience: str,
 ) -> None:
-    """Write LAYER to a file (gpkg, shp, geojson, csv) or a Darwin Core Archive (dwca)."""
+    """Write LAYER's published rows to a file (gpkg, shp, geojson, csv) or a Darwin Core
+    Archive (dwca), as the public sees them unless --audience exact."""
+    from vbis_geo.analysis.access import Audience
+    from vbis_geo.analysis.assignment import ensure_current
     from vbis_geo.db.engine import make_engine
     from vbis_geo.errors import InvalidInput
     from vbis_geo.export import ExportFilters, export_layer
@@ -404,11 +416,15 @@ def export(
     filters = ExportFilters(box, province, protected_area, taxon)
     engine = make_engine(settings)
     try:
+        ensure_current(engine)  # the generalised points of sensitive records
         with engine.connect() as conn:
-            n = export_layer(conn, layer, fmt, output, filters, wdpa=wdpa)
+            n = export_layer(
+                conn, layer, fmt, output, filters, wdpa=wdpa, audience=Audience(audience)
+            )
     finally:
         engine.dispose()
-    click.echo(f"{layer}: {n:,} rows written to {output} ({fmt})")
+    seen = "exact locations" if audience == "exact" else "as the public sees them"
+    click.echo(f"{layer}: {n:,} published rows written to {output} ({fmt}, {seen})")
 
 
 class _ProgressBar:

@@ -46,7 +46,7 @@ ACROSS_EDGE = Polygon(
 
 @pytest.fixture(scope="module")
 def truth(engine):  # type: ignore[no-untyped-def]
-    points = independent.occurrences(engine)
+    points = independent.occurrences(engine, "public")  # the client asks as the public
     species = independent.species_of(engine)
     points["species"] = [species[t] for t in points["taxon_id"]]
     statuses = pd.read_sql("SELECT taxon_id, list, category FROM taxon_statuses", engine)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture(scope="module")
 def truth(engine):  # type: ignore[no-untyped-def]
-    points = independent.occurrences(engine)
+    points = independent.occurrences(engine, "public")  # the client asks as the public
     species = independent.species_of(engine)
     points["species"] = [species[int(t)] for t in points["taxon_id"]]
     points["event_date"] = pd.to_datetime(points["event_date"])

@@ -31,7 +31,7 @@ def threatened_species(engine) -> set[int]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def truth(engine):  # type: ignore[no-untyped-def]
-    points = independent.occurrences(engine)
+    points = independent.occurrences(engine, "public")  # the client asks as the public
     species = independent.species_of(engine)
     points["species"] = [species[int(t)] for t in points["taxon_id"]]
     points = points[points["species"].notna()].copy()
@@ -110,12 +110,14 @@ def test_richness_per_protected_area_lists_every_area(client, engine, truth) -> 
 
 
 def ease_cells(points: gpd.GeoDataFrame, cell_km: float) -> pd.DataFrame:
-    """Each point's cell of the EPSG:6933 grid, by pyproj (independent of richness.py)."""
+    """Each point's cell of the EPSG:6933 grid, by pyproj (independent of richness.py); a point
+    on a cell's edge, to the millimetre, is in the cell east (north) of it: the public's
+    generalised points are centres of 1, 10 or 25 km cells, on the edges of smaller cells."""
     projected = points.to_crs(6933)
-    cell_m = cell_km * 1000
+    cell_mm = cell_km * 1_000_000
     return points.assign(
-        ix=np.floor(projected.geometry.x / cell_m).astype(int),
-        iy=np.floor(projected.geometry.y / cell_m).astype(int),
+        ix=np.floor(np.round(projected.geometry.x * 1000) / cell_mm).astype(int),
+        iy=np.floor(np.round(projected.geometry.y * 1000) / cell_mm).astype(int),
     )
 
 

@@ -2,7 +2,9 @@
 
 Loading an export back into the database it came from must find every row "unchanged": the
 upsert compares every field the loader writes (geometries with PostGIS's exact equality), so one
-lost digit, character or date would count as "updated".
+lost digit, character or date would count as "updated". The exports are the exact audience's
+(an operator's backup): the public's moves sensitive records
+(tests/ingest/test_export_audiences.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.ingest.helpers import ingest
+from vbis_geo.analysis.access import Audience
 from vbis_geo.errors import InvalidInput
 from vbis_geo.export import ExportFilters, export_layer
+
+EXACT = Audience.EXACT
 
 pytestmark = pytest.mark.db
 
@@ -60,9 +65,9 @@ def test_round_trip(conn, tmp_path: Path, layer: str, fmt: str) -> None:
     if (layer, fmt) == ("planning_zones", "shp"):
         # plan references run to 323 bytes: a Shapefile would cut them, so it is refused
         with pytest.raises(InvalidInput, match="plan_reference of .* a Shapefile text field"):
-            export_layer(conn, layer, fmt, path, filters)
+            export_layer(conn, layer, fmt, path, filters, audience=EXACT)
         return
-    n = export_layer(conn, layer, fmt, path, filters)
+    n = export_layer(conn, layer, fmt, path, filters, audience=EXACT)
     assert n == _count(conn, layer, filters) > 0
     report = ingest(conn, layer, path)
     assert report.ok, report.summary()
@@ -72,7 +77,9 @@ def test_round_trip(conn, tmp_path: Path, layer: str, fmt: str) -> None:
 
 def test_darwin_core_archive_round_trip(conn, tmp_path: Path) -> None:
     path = tmp_path / "occurrences.zip"
-    n = export_layer(conn, "occurrences", "dwca", path, ExportFilters(bbox_4326=NORTH))
+    n = export_layer(
+        conn, "occurrences", "dwca", path, ExportFilters(bbox_4326=NORTH), audience=EXACT
+    )
     with zipfile.ZipFile(path) as zf:
         assert sorted(zf.namelist()) == ["eml.xml", "meta.xml", "occurrence.txt"]
         core = pd.read_csv(zf.open("occurrence.txt"), sep="\t", dtype=str)

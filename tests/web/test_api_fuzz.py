@@ -94,4 +94,5 @@ def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore
     assert "GET /api/whats-here" in labels
     assert {"POST /api/login", "POST /api/tokens", "DELETE /api/tokens/{id}"} <= labels
     assert {"GET /api/review/{layer}", "POST /api/review/{layer}/{id}"} <= labels
-    assert len(labels) == 18
+    assert "GET /api/export/{layer}" in labels
+    assert len(labels) == 19

@@ -6,6 +6,13 @@ and the first question after it rebuilds it here (about 35 s per million records
 development machine), holding back writers, not readers, while it does. Two questions arriving
 together rebuild it once: the second waits for the first's lock and then finds it current.
 
+Each audience has its assignment (:func:`vbis_geo.analysis.access.area_assignment`): the exact
+one places every record by its exact point; the public's places a sensitive record by its
+generalised point instead (``analysis.occurrence_public_areas``, migration 0013, kept by
+statement triggers with the generalised points themselves, so it is current whenever they
+are). The per-area species counts (``analysis.area_species``) are kept per audience, of
+published records.
+
 Boundary rules, decided once for every answer:
 
 * a record belongs to an area when its point intersects the area: a point exactly on the
@@ -29,7 +36,8 @@ _LOCK = "analysis.occurrence_areas"
 def stale_parts(conn: Connection) -> list[str]:
     """Which of ``occurrence_areas``, ``taxon_species``, ``area_species``,
     ``taxon_sensitivity`` and ``occurrence_public`` (migrations 0006, 0007, 0009, 0011) a change
-    left stale."""
+    left stale. (``occurrence_public_areas``, migration 0013, has no flag: statement triggers
+    keep it with the generalised points, whatever changes them.)"""
     return list(conn.execute(sa.text("SELECT name FROM analysis.state WHERE stale")).scalars())
 
 
@@ -56,19 +64,44 @@ def ensure_current(
         conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": _LOCK})
         stale = _needed(stale_parts(conn), counts)  # another request may have rebuilt them
+        if not stale:
+            return None
         if "taxon_species" in stale:
             conn.execute(sa.text("SELECT analysis.recompute_taxon_species()"))
         if "taxon_sensitivity" in stale:
             conn.execute(sa.text("SELECT analysis.recompute_taxon_sensitivity()"))
-        if "occurrence_public" in stale:  # placed by the levels above
+        if "occurrence_public" in stale:  # placed by the levels above; its statement
+            # triggers redo the areas of the generalised points (occurrence_public_areas, 0013)
             conn.execute(sa.text("SELECT publish.rebuild_occurrence_public()"))
         if "occurrence_areas" in stale:
             conn.execute(sa.text("SELECT analysis.rebuild_occurrence_areas()"))
-        if "area_species" in stale:  # counted from the two above, so after them
+        # counted from all of the above; asked again, since a new set of generalised points
+        # makes the counts stale even where they were current before
+        if "area_species" in _needed(stale_parts(conn), counts):
             conn.execute(sa.text("SELECT analysis.rebuild_area_species()"))
-        if not stale:
-            return None
     return time.perf_counter() - started
+
+
+#: what the public's relation of occurrences reads: its generalised points, and what places them
+PUBLIC_POINTS = ("taxon_species", "taxon_sensitivity", "occurrence_public")
+
+
+def public_points_current(conn: Connection) -> None:
+    """Bring the generalised points of sensitive records current on ``conn``, inside its own
+    transaction, when a change left them stale: the safety net of a reader that holds one
+    transaction for its whole read (an export) under :func:`ensure_current`, which its caller
+    runs first. Nothing is done (one small query) when they are current."""
+    stale = [part for part in stale_parts(conn) if part in PUBLIC_POINTS]
+    if not stale:
+        return
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": _LOCK})
+    stale = [part for part in stale_parts(conn) if part in PUBLIC_POINTS]
+    if "taxon_species" in stale:
+        conn.execute(sa.text("SELECT analysis.recompute_taxon_species()"))
+    if "taxon_sensitivity" in stale:
+        conn.execute(sa.text("SELECT analysis.recompute_taxon_sensitivity()"))
+    if "occurrence_public" in stale:
+        conn.execute(sa.text("SELECT publish.rebuild_occurrence_public()"))
 
 
 def _needed(stale: list[str], counts: bool) -> list[str]:

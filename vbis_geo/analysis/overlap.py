@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vbis_geo.analysis.access import published
 from vbis_geo.analysis.richness import in_force
 from vbis_geo.db.base import EQUAL_AREA_SRID
 from vbis_geo.errors import InvalidInput
@@ -52,12 +53,13 @@ def overlap(conn: Connection, layer: str, *, as_of: dt.date | None = None) -> di
                coalesce(ST_Area(ST_Intersection(f.ea, u.ea)), 0) / 10000.0 AS inside_ha,
                coalesce(u.codes, '{{}}') AS protected_areas
         FROM (SELECT x.*, ST_Transform(x.geom, {ea}) AS ea FROM {layer} x
-              WHERE {in_force("x")}) f
+              WHERE {in_force("x")} AND {published("x", layer)}) f
         LEFT JOIN LATERAL (
             SELECT ST_Union(ST_Transform(p.geom, {ea})) AS ea,
                    array_agg(p.code ORDER BY p.code) AS codes
             FROM protected_areas p
             WHERE ST_Intersects(p.geom, f.geom) AND {in_force("p")}
+              AND {published("p", "protected_areas")}
         ) u ON true
         ORDER BY f.code
     """  # noqa: S608 (layer and column from OVERLAP_LAYERS; values bound)

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from pyproj import CRS
 from sqlalchemy.engine import Connection
 
+from vbis_geo.analysis.access import published
 from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.errors import InvalidInput
 
@@ -137,10 +138,10 @@ def whats_here(conn: Connection, point: Point, as_of: dt.date) -> dict[str, Any]
 
 def _areas(conn: Connection, layer: str, ids: list[int], as_of: dt.date) -> list[dict[str, Any]]:
     """The areas of ``layer`` among ``ids`` in force on ``as_of``, by code."""
-    join, condition = "", in_force("a")
+    join, condition = "", f"{in_force('a')} AND {published('a', layer)}"
     if layer == "pa_zones":  # a zone is in force while its protected area is
         join = "JOIN protected_areas pa ON pa.id = a.protected_area_id"
-        condition += " AND " + in_force("pa")
+        condition += f" AND {in_force('pa')} AND {published('pa', 'protected_areas')}"
     sql = f"""
         SELECT a.code, a.name_vi, a.name_en, {_COLUMNS[layer]}, a.valid_from, a.valid_to
         FROM {layer} a {join}
@@ -168,6 +169,7 @@ def _nearest_protected_area(conn: Connection, params: dict[str, Any]) -> dict[st
             SELECT ST_Distance(p.geom::geography, {point}::geography)
             FROM analysis.area_parts p JOIN protected_areas a ON a.id = p.area_id
             WHERE p.layer = 'protected_areas' AND {in_force("a")}
+              AND {published("a", "protected_areas")}
             ORDER BY p.geom <-> {point} LIMIT 1
             """  # noqa: S608 (fixed fragments; values bound)
         ),
@@ -197,7 +199,8 @@ def _nearest_protected_area(conn: Connection, params: dict[str, Any]) -> dict[st
             SELECT a.code, a.name_vi, a.name_en,
                    min(ST_Distance(p.geom::geography, {point}::geography)) AS distance_m
             FROM analysis.area_parts p JOIN protected_areas a ON a.id = p.area_id
-            WHERE p.layer = 'protected_areas' AND {in_force("a")} {box}
+            WHERE p.layer = 'protected_areas' AND {in_force("a")}
+              AND {published("a", "protected_areas")} {box}
             GROUP BY a.code, a.name_vi, a.name_en
             ORDER BY distance_m, a.code LIMIT 1
             """  # noqa: S608 (fixed fragments; values bound)

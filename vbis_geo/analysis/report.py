@@ -8,9 +8,10 @@ cover (an area report, as the Atlas of Living Australia's, with Vietnam's lists 
   vertices and :data:`MAX_AREA_KM2` km² (:class:`LimitExceeded` naming the limit). The largest
   provincial unit (Lâm Đồng since 2025, about 24,240 km²) fits: any province can be reported on.
 * Records: the points inside the polygon, boundary included (``ST_Intersects``, the rule of
-  :mod:`vbis_geo.analysis.assignment`), read from
-  :func:`~vbis_geo.analysis.access.visible_occurrences`; species and summary as
-  :func:`vbis_geo.analysis.species.species_in_area` gives them.
+  :mod:`vbis_geo.analysis.assignment`), read from the relation of the audience asking
+  (:mod:`vbis_geo.analysis.access`): for the public, a sensitive record is inside when its
+  generalised point is, so a polygon drawn tightly around an exact spot finds nothing; species
+  and summary as :func:`vbis_geo.analysis.species.species_in_area` gives them.
 * Areas (hectares): in EPSG:6933, the equal-area CRS of every stored ``area_ha`` /
   ``gis_area_ha`` (:data:`vbis_geo.db.base.EQUAL_AREA_SRID`), so that an overlap compares with
   the area it is part of. An equal-area projection gives exact ellipsoidal areas wherever the
@@ -46,7 +47,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import unscoped_occurrences
+from vbis_geo.analysis.access import Audience, published
 from vbis_geo.analysis.inputs import place_crs, to_wgs84_from
 from vbis_geo.analysis.places import in_force
 from vbis_geo.analysis.species import species_of_records
@@ -277,6 +278,7 @@ def area_report(
     conn: Connection,
     polygon: BaseGeometry,
     *,
+    audience: Audience,
     as_of: dt.date | None = None,
     taxa: TaxonFilter | None = None,
     landcover: tuple[Path, Mapping[int, str]] | None = None,
@@ -284,7 +286,8 @@ def area_report(
     """The report of a WGS 84 ``polygon`` (checked by :func:`polygon_in_wgs84`): species with
     statuses and the summary of :func:`species_in_area` (threatened, endemic, invasive...), the
     protected areas and zones it touches with the overlap in hectares, and its land cover from
-    ``landcover`` (the raster's path and class names; None: no land cover).
+    ``landcover`` (the raster's path and class names; None: no land cover). Records are those
+    ``audience`` sees, at the points it sees.
 
     ``as_of``: records made by then and the areas in force then; None: every record, and the
     areas in force today.
@@ -298,7 +301,7 @@ def area_report(
     params: dict[str, object] = {"polygon": wkb}
     records = f"""
         SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-        FROM {unscoped_occurrences()} o WHERE ST_Intersects(o.geom, {polygon_sql})
+        FROM {audience.relation} o WHERE ST_Intersects(o.geom, {polygon_sql})
     """  # noqa: S608 (fixed fragments; the polygon is bound)
     boundary = f"SELECT ST_Boundary({polygon_sql})::geography"
     area_ha = equal_area_m2(polygon) / 10_000
@@ -323,6 +326,7 @@ def area_report(
             "vertices": int(shapely.get_num_coordinates(polygon)),
             "bbox_4326": [minx, miny, maxx, maxy],
         },
+        "audience": audience.value,
         "as_of": as_of.isoformat() if as_of else None,
         "areas_in_force_on": areas_on.isoformat(),
         "filters": taxa.as_dict(),
@@ -348,11 +352,14 @@ def _overlaps(
     and its shares of the polygon and of the area."""
     if layer == "protected_areas":
         columns = "a.legal_category, a.iucn_category, a.status, a.gis_area_ha AS area_ha"
-        join, condition = "", in_force("a")
+        join, condition = "", f"{in_force('a')} AND {published('a', layer)}"
     else:
         columns = "a.zone_type, pa.code AS protected_area_code, a.area_ha"
         join = "JOIN protected_areas pa ON pa.id = a.protected_area_id"
-        condition = f"{in_force('a')} AND {in_force('pa')}"
+        condition = (
+            f"{in_force('a')} AND {in_force('pa')} AND {published('a', layer)} "
+            f"AND {published('pa', 'protected_areas')}"
+        )
     sql = f"""
         WITH q AS (SELECT {polygon_sql} AS geom), parts AS (
             SELECT p.area_id,

@@ -10,9 +10,14 @@ number of their records.
 2025-07-01) and the records made on or before ``d``; without a date, the areas in force today and
 every record.
 
+Counts are of the records the audience asking sees (:mod:`vbis_geo.analysis.access`), placed by
+the points it sees: for the public, a sensitive record counts in the area or cell of its
+generalised point.
+
 Grid cells are squares of ``cell_km`` in WGS 84 / NSIDC EASE-Grid 2.0 Global (EPSG:6933), the
 equal-area CRS every ``area_ha`` of the database is computed in, aligned on its origin so that a
-cell is the same cell in every answer. The projection is cylindrical: a cell is a lon/lat
+cell is the same cell in every answer; a point on a cell's edge (to the millimetre) is in the
+cell east or north of it. The projection is cylindrical: a cell is a lon/lat
 rectangle, returned exactly as a four-corner polygon. Its cells are equal in area, not in shape:
 between 8.4 and 23.4 degrees north a "10 km" cell is about 11.4 x 8.8 to 10.6 x 9.4 km on the
 ground, which richness (a count per equal area) does not mind.
@@ -27,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import unscoped_occurrences
+from vbis_geo.analysis.access import Audience, area_records, published
 from vbis_geo.analysis.taxa import (
     THREATENED_CATEGORIES,
     THREATENED_LISTS,
@@ -162,10 +167,12 @@ def grid_span(
     return span
 
 
-def _common_ctes(taxa: TaxonFilter, params: dict[str, object], records: bool = True) -> str:
-    """``kept`` (the species the filter keeps), ``threatened`` (threatened species) and, if
-    ``records``, ``records`` (visible records of kept species, as of ``:as_of``: id, species_id,
-    geom)."""
+def _common_ctes(
+    taxa: TaxonFilter, params: dict[str, object], audience: Audience | None = None
+) -> str:
+    """``kept`` (the species the filter keeps), ``threatened`` (threatened species) and, given
+    an ``audience``, ``records`` (the records it sees of kept species, as of ``:as_of``: id,
+    species_id, geom)."""
     params["rich_threatened_lists"] = list(THREATENED_LISTS)
     params["rich_threatened_categories"] = list(THREATENED_CATEGORIES)
     conditions = taxa.where("ts.species_id", params)
@@ -177,14 +184,15 @@ def _common_ctes(taxa: TaxonFilter, params: dict[str, object], records: bool = T
             SELECT DISTINCT st.taxon_id AS species_id FROM taxon_statuses st
             WHERE st.list = ANY(:rich_threatened_lists)
               AND st.category = ANY(:rich_threatened_categories)
-        ){_RECORDS if records else ""}
+        ){_records(audience) if audience else ""}
     """  # noqa: S608 (fixed names and fragments; values bound)
 
 
-_RECORDS = f"""
+def _records(audience: Audience) -> str:
+    return f"""
         , records AS (
             SELECT o.id, ts.species_id, o.geom
-            FROM {unscoped_occurrences()} o
+            FROM {audience.relation} o
             JOIN analysis.taxon_species ts ON ts.taxon_id = o.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM kept)
               AND (CAST(:as_of AS date) IS NULL OR o.event_date <= :as_of)
@@ -192,25 +200,27 @@ _RECORDS = f"""
 
 
 # (area, species, records) for the areas of ``areas``: without a date, from the stored counts
-# (migration 0007; one row per area and species: about 1.7 ms for every protected area where
-# counting a million records took 0.5 s, bench/questions.py)
+# of the audience (migrations 0007, 0013; one row per area and species: about 1.7 ms for every
+# protected area where counting a million records took 0.5 s, bench/questions.py)
 _AREA_SPECIES = """
             SELECT s.area_id, s.species_id, s.records AS n FROM analysis.area_species s
-            WHERE s.layer = :layer AND s.area_id IN (SELECT id FROM areas)
+            WHERE s.audience = :audience AND s.layer = :layer
+              AND s.area_id IN (SELECT id FROM areas)
               AND s.species_id IN (SELECT species_id FROM kept)"""
 
-# as of a date, from the records made by then: counted per taxon first, then rolled up to
-# species, so that the roll-up joins run on thousands of (area, taxon) rows instead of a row per
-# record (about 16% less time on a million records, bench/questions.py)
-_AREA_RECORDS = f"""
+
+def _area_records(audience: Audience) -> str:
+    """As of a date, from the records made by then: counted per taxon first, then rolled up to
+    species, so that the roll-up joins run on thousands of (area, taxon) rows instead of a row
+    per record (about 16% less time on a million records, bench/questions.py)."""
+    return f"""
             SELECT t.area_id, ts.species_id, sum(t.n) AS n
             FROM (
-                SELECT a.area_id, o.taxon_id, count(*) AS n
-                FROM analysis.occurrence_areas a
-                JOIN {unscoped_occurrences()} o ON o.id = a.occurrence_id
-                WHERE a.layer = :layer AND a.area_id IN (SELECT id FROM areas)
+                SELECT o.area_id, o.taxon_id, count(*) AS n
+                FROM {area_records(audience)} o
+                WHERE o.layer = :layer AND o.area_id IN (SELECT id FROM areas)
                   AND o.event_date <= :as_of
-                GROUP BY a.area_id, o.taxon_id
+                GROUP BY o.area_id, o.taxon_id
             ) t JOIN analysis.taxon_species ts ON ts.taxon_id = t.taxon_id
             WHERE ts.species_id IN (SELECT species_id FROM kept)
             GROUP BY t.area_id, ts.species_id"""  # noqa: S608 (fixed names)
@@ -231,6 +241,7 @@ def richness(
     conn: Connection,
     by: str,
     *,
+    audience: Audience,
     as_of: dt.date | None = None,
     cell_km: float = DEFAULT_CELL_KM,
     bbox: tuple[float, float, float, float] | None = None,
@@ -242,18 +253,25 @@ def richness(
     when ``geometry`` is false; with ``geojson_text``, each geometry is the GeoJSON text
     PostGIS wrote, not parsed, for a caller that writes it out as it is). Every area in force
     appears, with zeros when it has no record; grid cells appear when they hold a record.
+    Counts are of the records ``audience`` sees, placed by the points it sees.
     Raises :class:`InvalidInput` for an unknown ``by`` or a grid of too many cells."""
     parse_by(by)
     taxa = taxa or TaxonFilter()
-    params: dict[str, object] = {"as_of": as_of, "d": as_of or dt.date.today()}
+    params: dict[str, object] = {
+        "as_of": as_of,
+        "d": as_of or dt.date.today(),
+        "audience": audience.value,
+    }
     if by == "grid":
-        features = _grid(conn, cell_km, bbox, taxa, params, geometry, geojson_text)
+        features = _grid(conn, audience, cell_km, bbox, taxa, params, geometry, geojson_text)
     else:
-        features = _areas(conn, AREA_TABLES[by], bbox, taxa, params, geometry, geojson_text)
+        table = AREA_TABLES[by]
+        features = _areas(conn, audience, table, bbox, taxa, params, geometry, geojson_text)
     records = sum(f["properties"]["records"] for f in features)
     return {
         "type": "FeatureCollection",
         "by": by,
+        "audience": audience.value,
         "as_of": as_of.isoformat() if as_of else None,
         "areas_as_of": None if by == "grid" else params["d"].isoformat(),  # type: ignore[attr-defined]
         "cell_km": cell_km if by == "grid" else None,
@@ -271,6 +289,7 @@ def richness(
 
 def _areas(
     conn: Connection,
+    audience: Audience,
     table: str,
     bbox: tuple[float, float, float, float] | None,
     taxa: TaxonFilter,
@@ -286,10 +305,10 @@ def _areas(
     area_ha = "gis_area_ha" if table == "protected_areas" else "area_ha"
     geojson = f"ST_AsGeoJSON(ar.geom, 6){'' if geojson_text else '::json'}" if geometry else "NULL"
     sql = f"""
-        WITH {_common_ctes(taxa, params, records=False)}, areas AS (
+        WITH {_common_ctes(taxa, params)}, areas AS (
             SELECT ar.id, ar.code, ar.name_vi, ar.name_en, ar.{area_ha} AS area_ha, ar.geom
-            FROM {table} ar WHERE {in_force("ar")} {in_bbox}
-        ), pairs AS ({_AREA_SPECIES if params["as_of"] is None else _AREA_RECORDS}
+            FROM {table} ar WHERE {in_force("ar")} AND {published("ar", table)} {in_bbox}
+        ), pairs AS ({_AREA_SPECIES if params["as_of"] is None else _area_records(audience)}
         ), counts AS ({_counts("area_id")})
         SELECT ar.code, ar.name_vi, ar.name_en, round(ar.area_ha::numeric, 2) AS area_ha,
                coalesce(c.species, 0) AS species,
@@ -311,6 +330,7 @@ def _areas(
 
 def _grid(
     conn: Connection,
+    audience: Audience,
     cell_km: float,
     bbox: tuple[float, float, float, float] | None,
     taxa: TaxonFilter,
@@ -320,6 +340,10 @@ def _grid(
 ) -> list[dict[str, Any]]:
     ix0, iy0, ix1, iy1 = grid_span(bbox, cell_km)
     params["cell_m"] = float(cell_km * 1000)  # float8: ix * cell_m must not be smallint
+    # a point is placed to the millimetre, so that one on a cell's edge -- the generalised point
+    # of a sensitive record is the centre of a 1, 10 or 25 km cell, on the edge of smaller
+    # cells -- is in the cell east (north) of it, whatever the rounding of its lon/lat
+    params["cell_mm"] = float(cell_km * 1_000_000)
     in_span = ""
     if bbox:
         # the whole cells the bbox touches: records are prefiltered to their lon/lat rectangle
@@ -338,9 +362,10 @@ def _grid(
     cast = "" if geojson_text else "::json"
     geojson = f"ST_AsGeoJSON({envelope}, 9){cast}" if geometry else "NULL"
     sql = f"""
-        WITH {_common_ctes(taxa, params)}, located AS (
-            SELECT floor({_ease_x_sql("ST_X(r.geom)")} / :cell_m)::bigint AS ix,
-                   floor({_ease_y_sql("ST_Y(r.geom)")} / :cell_m)::bigint AS iy, r.species_id
+        WITH {_common_ctes(taxa, params, audience)}, located AS (
+            SELECT floor(round({_ease_x_sql("ST_X(r.geom)")} * 1000) / :cell_mm)::bigint AS ix,
+                   floor(round({_ease_y_sql("ST_Y(r.geom)")} * 1000) / :cell_mm)::bigint AS iy,
+                   r.species_id
             FROM records r {in_span}
         ), pairs AS (
             SELECT ix, iy, species_id, count(*) AS n

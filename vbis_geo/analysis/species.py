@@ -8,6 +8,11 @@ rank (a genus, a family) are not species of the list; their number is given
 *As of* a date ``d``: the area as it was on ``d`` (its validity dates include ``d``) and the
 records made on or before ``d``; records without a date are left out of an *as of* answer and
 counted (``records_without_date``).
+
+Each question answers one :class:`~vbis_geo.analysis.access.Audience`: it reads that audience's
+records (published only; for the public, sensitive records at their generalised points) and
+places them in areas by those points (:func:`~vbis_geo.analysis.access.area_assignment`), so
+that no answer to the public depends on an exact location it may not see.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vbis_geo.analysis.access import unscoped_occurrences
+from vbis_geo.analysis.access import Audience, area_assignment, area_records, published
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter, bind_lists, is_threatened, statuses_json
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
@@ -59,6 +64,7 @@ def protected_area(conn: Connection, code: str, as_of: dt.date | None) -> Area:
     row = conn.execute(
         sa.text(
             "SELECT id, code, name_vi, name_en FROM protected_areas WHERE code = :code "
+            "AND review_status = 'published' "
             "AND (CAST(:d AS date) IS NULL OR ((valid_from IS NULL OR valid_from <= :d) "
             "AND (valid_to IS NULL OR valid_to >= :d))) ORDER BY valid_from DESC NULLS LAST LIMIT 1"
         ),
@@ -66,7 +72,11 @@ def protected_area(conn: Connection, code: str, as_of: dt.date | None) -> Area:
     ).one_or_none()
     if row is None:
         known = conn.execute(
-            sa.text("SELECT count(*) FROM protected_areas WHERE code = :c"), {"c": code}
+            sa.text(
+                "SELECT count(*) FROM protected_areas WHERE code = :c "
+                "AND review_status = 'published'"
+            ),
+            {"c": code},
         ).scalar_one()
         if known and as_of:
             raise NotFound(f"protected area {code!r} was not in force on {as_of.isoformat()}")
@@ -81,38 +91,48 @@ def species_in_area(
     conn: Connection,
     area: Area,
     *,
+    audience: Audience,
     zone_type: str | None = None,
     as_of: dt.date | None = None,
     taxa: TaxonFilter | None = None,
 ) -> dict[str, Any]:
-    """Each species recorded in ``area`` (in its zones of ``zone_type``, as of ``as_of``):
-    records, first and last record date, records whose uncertainty crosses the boundary, and
-    statuses; with a summary."""
+    """Each species recorded in ``area`` (in its zones of ``zone_type``, as of ``as_of``) by the
+    records ``audience`` sees, placed by the points it sees: records, first and last record
+    date, records whose uncertainty crosses the boundary, and statuses; with a summary."""
     if zone_type is not None and zone_type not in ZONE_TYPES:
         raise InvalidInput(f"zone_type {zone_type!r}: expected one of {', '.join(ZONE_TYPES)}")
     taxa = taxa or TaxonFilter()
     params: dict[str, object] = {"layer": area.layer, "area_id": area.id, "as_of": as_of}
     in_zone = ""
     if zone_type is not None:
-        params["zone_type"] = zone_type
-        # records in a zone of that type of this protected area, as the zone was on as_of
+        # records in a zone of that type of this protected area, as the zone was on as_of; the
+        # zones' ids bound as a list, a condition that reaches the assignment's indexes
+        params["zones"] = list(
+            conn.execute(
+                sa.text(
+                    "SELECT id FROM pa_zones WHERE protected_area_id = :area_id "
+                    "AND zone_type = :zone_type AND review_status = 'published' "
+                    "AND (CAST(:as_of AS date) IS NULL OR "
+                    "((valid_from IS NULL OR valid_from <= :as_of) "
+                    "AND (valid_to IS NULL OR valid_to >= :as_of)))"
+                ),
+                {"area_id": area.id, "zone_type": zone_type, "as_of": as_of},
+            ).scalars()
+        )
         in_zone = (
-            "AND o.id IN (SELECT z.occurrence_id FROM analysis.occurrence_areas z "
-            "JOIN pa_zones pz ON pz.id = z.area_id WHERE z.layer = 'pa_zones' "
-            "AND pz.protected_area_id = :area_id AND pz.zone_type = :zone_type "
-            "AND (CAST(:as_of AS date) IS NULL OR "
-            "((pz.valid_from IS NULL OR pz.valid_from <= :as_of) "
-            "AND (pz.valid_to IS NULL OR pz.valid_to >= :as_of))))"
+            f"AND o.id IN (SELECT z.occurrence_id FROM {area_assignment(audience)} z "  # noqa: S608 (fixed SQL)
+            "WHERE z.layer = 'pa_zones' AND z.area_id = ANY(CAST(:zones AS bigint[])))"
         )
     records = f"""
         SELECT o.id, o.taxon_id, o.event_date, o.coordinate_uncertainty_m, o.geom
-        FROM analysis.occurrence_areas a JOIN {unscoped_occurrences()} o ON o.id = a.occurrence_id
-        WHERE a.layer = :layer AND a.area_id = :area_id {in_zone}
+        FROM {area_records(audience)} o
+        WHERE o.layer = :layer AND o.area_id = :area_id {in_zone}
     """  # noqa: S608 (fixed names and fragments; values bound)
     boundary = f"SELECT ST_Boundary(geom)::geography FROM {area.layer} WHERE id = :area_id"  # noqa: S608 (layer of an Area)
     species, summary = species_of_records(conn, records, boundary, params, as_of=as_of, taxa=taxa)
     return {
         "area": area.as_dict(),
+        "audience": audience.value,
         "zone_type": zone_type,
         "as_of": as_of.isoformat() if as_of else None,
         "filters": taxa.as_dict(),
@@ -134,7 +154,8 @@ def species_of_records(
     :func:`species_in_area`, whatever the records are (an area's, a polygon's).
 
     ``records`` is a SELECT of ``id, taxon_id, event_date, coordinate_uncertainty_m, geom``
-    reading from :func:`~vbis_geo.analysis.access.visible_occurrences`; ``boundary`` a SELECT of
+    reading from an audience's relation (:attr:`~vbis_geo.analysis.access.Audience.relation`),
+    never from the table; ``boundary`` a SELECT of
     the one geography its uncertain records are measured against. Both are SQL text of fixed
     fragments whose values are bound in ``params`` (which the taxon filter adds to).
     """
@@ -208,27 +229,44 @@ def taxon(conn: Connection, taxon_id: int) -> dict[str, Any]:
 
 
 def areas_of_taxon(
-    conn: Connection, taxon_id: int, layer: str = "protected_areas"
+    conn: Connection, taxon_id: int, layer: str = "protected_areas", *, audience: Audience
 ) -> dict[str, Any]:
     """The areas of ``layer`` where the taxon (with its lower ranks and their synonyms) is
-    recorded, with counts, and the share of its records inside any of them."""
+    recorded, with counts, and the share of its records inside any of them: by the records
+    ``audience`` sees, placed by the points it sees."""
     if layer not in AREA_LAYERS:
         raise InvalidInput(f"layer {layer!r}: expected one of {', '.join(AREA_LAYERS)}")
     info = taxon(conn, taxon_id)
     accepted = info["accepted_id"] or info["id"]
+    # the taxon's names first (its lower ranks and their synonyms), bound as a list: a condition
+    # on the relation that reaches the index of each of its parts, where a join would not
+    names = list(
+        conn.execute(
+            sa.text(
+                """
+                WITH RECURSIVE branch AS (
+                    SELECT CAST(:taxon AS bigint) AS id
+                    UNION SELECT t.id FROM taxa t JOIN branch b ON t.parent_id = b.id
+                )
+                SELECT id FROM branch
+                UNION SELECT t.id FROM taxa t JOIN branch b ON t.accepted_id = b.id
+                """
+            ),
+            {"taxon": accepted},
+        ).scalars()
+    )
     sql = f"""
-        WITH RECURSIVE branch AS (
-            SELECT CAST(:taxon AS bigint) AS id
-            UNION SELECT t.id FROM taxa t JOIN branch b ON t.parent_id = b.id
-        ), names AS (
-            SELECT id FROM branch
-            UNION SELECT t.id FROM taxa t JOIN branch b ON t.accepted_id = b.id
-        ), records AS (
-            SELECT o.id, o.event_date FROM {unscoped_occurrences()} o
-            WHERE o.taxon_id IN (SELECT id FROM names)
+        WITH records AS (
+            SELECT o.id, o.event_date FROM {audience.relation} o
+            WHERE o.taxon_id = ANY(CAST(:names AS bigint[]))
         ), inside AS (
             SELECT a.area_id, r.id, r.event_date FROM records r
-            JOIN analysis.occurrence_areas a ON a.occurrence_id = r.id AND a.layer = :layer
+            CROSS JOIN LATERAL (
+                -- record by record: the id reaches the index of each part of the assignment
+                SELECT a.area_id FROM {area_assignment(audience)} a
+                WHERE a.occurrence_id = r.id AND a.layer = :layer OFFSET 0
+            ) a
+            JOIN {layer} p ON p.id = a.area_id AND {published("p", layer)}
         )
         SELECT (SELECT count(*) FROM records) AS total,
                (SELECT count(DISTINCT id) FROM inside) AS inside_any,
@@ -237,9 +275,10 @@ def areas_of_taxon(
                           min(i.event_date) AS first_record, max(i.event_date) AS last_record
                    FROM inside i JOIN {layer} p ON p.id = i.area_id
                    GROUP BY p.code, p.name_vi, p.name_en) x), '[]'::jsonb) AS areas
-    """  # noqa: S608 (layer from AREA_LAYERS; values bound)
-    row = conn.execute(sa.text(sql), {"taxon": accepted, "layer": layer}).one()
+    """  # noqa: S608 (layer from AREA_LAYERS, the audience's relations; values bound)
+    row = conn.execute(sa.text(sql), {"names": names, "layer": layer}).one()
     return {
+        "audience": audience.value,
         "taxon": {"id": accepted, "scientific_name": info["scientific_name"], "rank": info["rank"]},
         "records": row.total,
         "records_inside_any": row.inside_any,

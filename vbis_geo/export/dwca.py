@@ -1,5 +1,11 @@
 """Darwin Core Archives (https://dwc.tdwg.org/text/): ``meta.xml`` describing a tab-delimited
-``occurrence.txt`` core, and ``eml.xml`` (EML 2.1.1, the metadata profile GBIF's IPT writes)."""
+``occurrence.txt`` core, and ``eml.xml`` (EML 2.1.1, the metadata profile GBIF's IPT writes).
+
+An archive for the public (:func:`vbis_geo.export.files.read_layer`) says of each sensitive
+record what was done to it, as GBIF's guidance on sensitive data asks: ``dataGeneralizations``
+(the cell its coordinates were moved to the centre of), ``informationWithheld`` (locality and
+remarks) and ``coordinateUncertaintyInMeters`` covering the cell; ``eml.xml`` says it of the
+whole dataset."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from vbis_geo import __version__
+from vbis_geo.analysis.access import Audience
+from vbis_geo.db.base import EQUAL_AREA_SRID
 from vbis_geo.export.files import ExportFilters, _occurrence_columns
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -45,26 +53,37 @@ CORE_TERMS = (
     "coordinateUncertaintyInMeters",
     "countryCode",
     "dataGeneralizations",
+    "informationWithheld",
 )
 
 
 def write_dwca(
-    conn: Connection, frame: gpd.GeoDataFrame, out: Path, filters: ExportFilters
+    conn: Connection,
+    frame: gpd.GeoDataFrame,
+    out: Path,
+    filters: ExportFilters,
+    *,
+    audience: Audience = Audience.PUBLIC,
 ) -> None:
-    """Write ``frame`` (occurrences as :func:`read_layer` gives them) as a DwC-A zip at ``out``."""
-    table = pd.DataFrame(_occurrence_columns(frame).drop(columns="geometry"))
+    """Write ``frame`` (occurrences as :func:`read_layer` gives them for ``audience``) as a
+    DwC-A zip at ``out``."""
+    table = pd.DataFrame(
+        _occurrence_columns(frame).drop(columns=["geometry", "generalised_km"], errors="ignore")
+    )
     table["decimalLongitude"] = shapely.get_x(frame.geometry.values)
     table["decimalLatitude"] = shapely.get_y(frame.geometry.values)
     table["geodeticDatum"] = "EPSG:4326"
     table["countryCode"] = "VN"
-    # generalised coordinates say so here (filled by the sensitive-data rule)
-    table["dataGeneralizations"] = ""
+    for term in ("dataGeneralizations", "informationWithheld"):  # the public's: read_layer's
+        if term not in table:
+            table[term] = ""
     table = _clean(table[list(CORE_TERMS)])
+    generalised = int((frame["generalised_km"] > 0).sum()) if "generalised_km" in frame else 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("occurrence.txt", table.to_csv(sep="\t", index=False, lineterminator="\n"))
         zf.writestr("meta.xml", meta_xml())
-        zf.writestr("eml.xml", eml_xml(conn, frame, filters))
+        zf.writestr("eml.xml", eml_xml(conn, frame, filters, audience, generalised))
 
 
 def _clean(table: pd.DataFrame) -> pd.DataFrame:
@@ -100,8 +119,15 @@ def meta_xml() -> str:
     return _xml(archive)
 
 
-def eml_xml(conn: Connection, frame: gpd.GeoDataFrame, filters: ExportFilters) -> str:
-    """EML 2.1.1 metadata: title, creator, abstract, licence, coverage of what was exported."""
+def eml_xml(
+    conn: Connection,
+    frame: gpd.GeoDataFrame,
+    filters: ExportFilters,
+    audience: Audience = Audience.PUBLIC,
+    generalised: int = 0,
+) -> str:
+    """EML 2.1.1 metadata: title, creator, abstract (with what the public's archive
+    generalised), licence, coverage of what was exported."""
     eml_ns = "eml://ecoinformatics.org/eml-2.1.1"
     ET.register_namespace("eml", eml_ns)
     root = ET.Element(
@@ -129,6 +155,18 @@ def eml_xml(conn: Connection, frame: gpd.GeoDataFrame, filters: ExportFilters) -
     described = ", ".join(f"{k}={v}" for k, v in filters.__dict__.items() if v) or "none"
     summary = f"{len(frame):,} occurrence records exported by vbis-geo {__version__}"
     ET.SubElement(abstract, "para").text = f"{summary}; filters: {described}."
+    if audience is Audience.PUBLIC:
+        ET.SubElement(abstract, "para").text = (
+            "Published records only. The locations of sensitive species are generalised: "
+            "each such record is at the centre of its 1, 10 or 25 km cell of an equal-area "
+            f"grid (EPSG:{EQUAL_AREA_SRID}), its locality and remarks withheld, as its "
+            f"dataGeneralizations and informationWithheld say ({generalised:,} records)."
+        )
+    else:
+        ET.SubElement(abstract, "para").text = (
+            "Published records at their exact locations, sensitive species included: not for "
+            "publication."
+        )
     licences = (
         conn.execute(
             sa.text(

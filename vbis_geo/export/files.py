@@ -5,6 +5,15 @@ the same layer unchanged: a round trip loses no rows and no attributes. Shapefil
 10-character names (:func:`vbis_geo.ingest.targets.shapefile_names`) and a UTF-8 ``.cpg``; lists
 (``province_codes``) are written ``a;b``; CSV carries longitude/latitude for points and WKT for
 other geometries. Protected areas can use WDPA field names instead (:mod:`.wdpa`).
+
+**Whose export.** An export is made for one audience (:class:`~vbis_geo.analysis.access.Audience`)
+and holds published rows only. Occurrences are read from the audience's relation: for the
+public (the default, and what a publication should be) every sensitive record is at the centre
+of its grid cell with its locality and remarks withheld, and says so in ``dataGeneralizations``
+and ``informationWithheld`` (Darwin Core terms, in every format); the filters (bbox, province,
+protected area) apply to those generalised points, so that a narrow filter cannot find an exact
+spot. An export for the exact audience (an operator's, or an account with the right) holds the
+exact points and loads back unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vbis_geo.analysis.access import Audience
+from vbis_geo.analysis.assignment import public_points_current
+from vbis_geo.db.base import EQUAL_AREA_SRID
 from vbis_geo.errors import InvalidInput, NotFound
 from vbis_geo.ingest.targets import Target, shapefile_names, target
 
@@ -46,7 +58,31 @@ DWC_TERMS = {
     "latitude": "decimalLatitude",
     "longitude": "decimalLongitude",
     "geodetic_datum": "geodeticDatum",
+    "data_generalizations": "dataGeneralizations",
+    "information_withheld": "informationWithheld",
 }
+#: what the public's relation withholds from a generalised record (Darwin Core term names)
+WITHHELD = "locality and occurrenceRemarks withheld (sensitive species)"
+
+
+def generalisation(km: int) -> str:
+    """The ``dataGeneralizations`` of a record moved to the centre of its ``km`` km cell ('' for
+    an exact one)."""
+    if not km:
+        return ""
+    return (
+        f"coordinates generalised to the centre of a {km} km cell of an equal-area grid "
+        f"(EPSG:{EQUAL_AREA_SRID}); sensitive species"
+    )
+
+
+class FilterNotFound(NotFound):
+    """A filter names nothing (no such province, protected area or taxon); ``field`` is the
+    filter's name (``province``, ``protected_area``, ``taxon``)."""
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -60,17 +96,49 @@ class ExportFilters:
     taxon: str | None = None
 
 
-def read_layer(conn: Connection, layer_id: str, filters: ExportFilters) -> gpd.GeoDataFrame:
-    """The layer's rows as the loader's fields, filtered; geometry in EPSG:4326."""
+def read_layer(
+    conn: Connection,
+    layer_id: str,
+    filters: ExportFilters,
+    *,
+    audience: Audience = Audience.PUBLIC,
+) -> gpd.GeoDataFrame:
+    """The layer's published rows as the loader's fields, filtered; geometry in EPSG:4326.
+
+    Occurrences are those ``audience`` sees, with ``generalised_km`` (0: exact) and, for the
+    public, ``data_generalizations`` and ``information_withheld`` saying what was changed."""
     tgt = target(layer_id)
-    sql, params = _select(conn, tgt, filters)
+    if tgt.table.name == "occurrences" and audience is Audience.PUBLIC:
+        public_points_current(conn)
+    sql, params = _select(conn, tgt, filters, audience)
     frame = gpd.read_postgis(sa.text(sql), conn, params=params, geom_col="geom", crs=4326)
     for name, spec in tgt.fields.items():
         if spec.kind == "integer" and name in frame:
             frame[name] = frame[name].astype("Int64")
     if "_taxon_id" in frame:
         frame = frame.join(classification(conn, frame.pop("_taxon_id")))
+    if "generalised_km" in frame and audience is Audience.PUBLIC:
+        moved = frame["generalised_km"] > 0
+        frame["data_generalizations"] = [generalisation(int(km)) for km in frame.generalised_km]
+        frame["information_withheld"] = [WITHHELD if m else "" for m in moved]
     return frame.rename_geometry("geometry")
+
+
+def count_rows(
+    conn: Connection,
+    layer_id: str,
+    filters: ExportFilters,
+    *,
+    audience: Audience = Audience.PUBLIC,
+) -> int:
+    """How many rows :func:`read_layer` would give (one count, nothing read)."""
+    tgt = target(layer_id)
+    if tgt.table.name == "occurrences" and audience is Audience.PUBLIC:
+        public_points_current(conn)
+    sql, params = _select(conn, tgt, filters, audience)
+    return int(
+        conn.execute(sa.text(f"SELECT count(*) FROM ({sql}) AS rows"), params).scalar_one()  # noqa: S608 (our own SELECT)
+    )
 
 
 CLASSIFICATION_RANKS = ("kingdom", "phylum", "class", "order", "family", "genus")
@@ -97,13 +165,28 @@ def classification(conn: Connection, taxon_ids: pd.Series) -> pd.DataFrame:
     )
 
 
-def _select(conn: Connection, tgt: Target, filters: ExportFilters) -> tuple[str, dict[str, object]]:
+def _select(
+    conn: Connection, tgt: Target, filters: ExportFilters, audience: Audience
+) -> tuple[str, dict[str, object]]:
+    """The SELECT of the rows an export writes, and its bound values.
+
+    Occurrences come from ``audience``'s relation (published rows only; for the public, at the
+    generalised points, which every spatial filter then applies to); other layers from their
+    table, published rows only where the table is reviewed."""
     table = tgt.table
     columns = [
         f"t.{_q(name)}" for name, spec in tgt.fields.items() if spec.column and name in table.c
     ]
     if "event_date_end" in table.c:
         columns.append("t.event_date_end")
+    where, params = ["TRUE"], {}
+    if table.name == "occurrences":
+        source = audience.relation  # published only, at the points the audience sees
+        columns.append("t.generalised_km")
+    else:
+        source = _q(table.name)
+        if "review_status" in table.c:
+            where.append("t.review_status = 'published'")
     joins = []
     if "protected_area_code" in tgt.fields:
         joins.append("JOIN protected_areas pa ON pa.id = t.protected_area_id")
@@ -117,7 +200,6 @@ def _select(conn: Connection, tgt: Target, filters: ExportFilters) -> tuple[str,
             "tx.rank AS taxon_rank",
             "tx.vernacular_name_vi AS vernacular_name",
         ]
-    where, params = ["TRUE"], {}
     if filters.bbox_4326:
         where.append("t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
         where.append("ST_Intersects(t.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
@@ -130,10 +212,16 @@ def _select(conn: Connection, tgt: Target, filters: ExportFilters) -> tuple[str,
         params["province_id"] = _province_id(conn, filters.province)
     if filters.protected_area:
         pa_id = conn.execute(
-            sa.text("SELECT id FROM protected_areas WHERE code = :c"), {"c": filters.protected_area}
+            sa.text(
+                "SELECT id FROM protected_areas WHERE code = :c AND review_status = 'published' "
+                "ORDER BY valid_from DESC NULLS LAST LIMIT 1"
+            ),
+            {"c": filters.protected_area},
         ).scalar()
         if pa_id is None:
-            raise NotFound(f"no protected area with code {filters.protected_area!r}")
+            raise FilterNotFound(
+                "protected_area", f"no protected area with code {filters.protected_area!r}"
+            )
         if "protected_area_id" in table.c:
             where.append("t.protected_area_id = :pa_id")
         elif table.name == "protected_areas":
@@ -155,7 +243,9 @@ def _select(conn: Connection, tgt: Target, filters: ExportFilters) -> tuple[str,
             .all()
         )
         if not ids:
-            raise NotFound(f"no taxon named {filters.taxon!r}")
+            raise FilterNotFound(
+                "taxon", f"no taxon named {filters.taxon!r}", hint="taxa are searched at /api/taxa"
+            )
         where.append(
             "t.taxon_id IN (WITH RECURSIVE sub AS (SELECT id FROM taxa WHERE id = ANY(:taxon_ids) "
             "UNION SELECT c.id FROM taxa c JOIN sub ON c.parent_id = sub.id OR c.accepted_id = "
@@ -164,7 +254,7 @@ def _select(conn: Connection, tgt: Target, filters: ExportFilters) -> tuple[str,
         params["taxon_ids"] = list(ids)
     key = ", ".join(f"t.{_q(k)}" for k in tgt.key)
     sql = (
-        f"SELECT {', '.join(columns)}, t.geom FROM {_q(table.name)} t {' '.join(joins)} "  # noqa: S608 (schema identifiers)
+        f"SELECT {', '.join(columns)}, t.geom FROM {source} t {' '.join(joins)} "  # noqa: S608 (schema identifiers)
         f"WHERE {' AND '.join(where)} ORDER BY {key}"
     )
     return sql, params
@@ -181,7 +271,9 @@ def _province_id(conn: Connection, province: str) -> int:
             province
         ):
             return int(row.id)
-    raise NotFound(f"no province {province!r}", hint="give an ISO 3166-2 code or a name")
+    raise FilterNotFound(
+        "province", f"no province {province!r}", hint="give an ISO 3166-2 code or a name"
+    )
 
 
 def _q(name: str) -> str:
@@ -196,21 +288,25 @@ def export_layer(
     filters: ExportFilters | None = None,
     *,
     wdpa: bool = False,
+    audience: Audience = Audience.PUBLIC,
 ) -> int:
-    """Write ``layer_id`` to ``out`` in ``fmt``; returns the number of rows written.
+    """Write the published rows of ``layer_id`` that ``audience`` sees to ``out`` in ``fmt``
+    (occurrences of the public: sensitive records generalised, and saying so); returns the
+    number of rows written.
 
     Raises :class:`InvalidInput` for an unknown format, or a format that does not fit the layer.
     """
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown export format {fmt!r}", hint="one of " + ", ".join(FORMATS))
-    frame = read_layer(conn, layer_id, filters or ExportFilters())
+    if fmt == "dwca" and layer_id != "occurrences":
+        raise InvalidInput("a Darwin Core Archive holds occurrences only")
+    frame = read_layer(conn, layer_id, filters or ExportFilters(), audience=audience)
     if fmt == "dwca":
-        if layer_id != "occurrences":
-            raise InvalidInput("a Darwin Core Archive holds occurrences only")
         from vbis_geo.export.dwca import write_dwca
 
-        write_dwca(conn, frame, out, filters or ExportFilters())
+        write_dwca(conn, frame, out, filters or ExportFilters(), audience=audience)
         return len(frame)
+    frame = frame.drop(columns="generalised_km", errors="ignore")
     if wdpa:
         if layer_id != "protected_areas":
             raise InvalidInput("WDPA field names are for protected areas only")

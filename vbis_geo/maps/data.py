@@ -227,8 +227,14 @@ def _join_richness(
 
     as_of = _parameter(map_layer.values.get("as_of"), params)  # type: ignore[union-attr]
     ensure_current(conn.engine, counts=True, conn=conn)
+    from vbis_geo.analysis.access import audience
+
     answer = richness(
-        conn, "province", as_of=as_of if isinstance(as_of, dt.date) else None, geometry=False
+        conn,
+        "province",
+        audience=audience(principal),
+        as_of=as_of if isinstance(as_of, dt.date) else None,
+        geometry=False,
     )
     by_code = {f["properties"]["code"]: f["properties"] for f in answer["features"]}
     for feature in features:

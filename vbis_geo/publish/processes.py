@@ -2,7 +2,10 @@
 OGC client (QGIS's processing, OWSLib, a workflow engine) can run them.
 
 Each processor answers exactly as the Flask API does (vbis_geo/analysis), through the same
-reading rules and with the API's messages for bad inputs and unknown areas. (pygeoapi's
+reading rules and with the API's messages for bad inputs and unknown areas, for the same
+audience: pygeoapi runs a process inside the Flask request, whose principal
+(``vbis_geo.web.accounts.principal()``, set for ``/ogc`` too) decides whether the answer reads
+exact or public locations (:func:`_asking`; the public outside a request). (pygeoapi's
 synchronous job manager reports every failed execution as 400 ``InvalidParameterValue`` with
 our message; the 404 of an unknown area shows as such with managers that keep the status.)
 """
@@ -18,6 +21,7 @@ from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
 from vbis_geo.analysis import report
 from vbis_geo.analysis import species as species_q
+from vbis_geo.analysis.access import Audience, audience
 from vbis_geo.analysis.assignment import ensure_current
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
@@ -144,7 +148,12 @@ class SpeciesInAreaProcessor(BaseProcessor):
             with reader(self.data) as conn:
                 area = species_q.protected_area(conn, code, as_of)
                 answer = species_q.species_in_area(
-                    conn, area, zone_type=data.get("zone_type") or None, as_of=as_of, taxa=taxa
+                    conn,
+                    area,
+                    audience=_asking(),
+                    zone_type=data.get("zone_type") or None,
+                    as_of=as_of,
+                    taxa=taxa,
                 )
         except InvalidInput as exc:
             raise ProcessInputError(user_msg=exc.message) from None
@@ -256,12 +265,24 @@ class AreaReportProcessor(BaseProcessor):
             ensure_current(_engine(_url(self.data)))
             with reader(self.data) as conn:
                 answer = report.area_report(
-                    conn, polygon, as_of=as_of, taxa=taxa, landcover=landcover
+                    conn, polygon, audience=_asking(), as_of=as_of, taxa=taxa, landcover=landcover
                 )
         except InvalidInput as exc:
             raise ProcessInputError(user_msg=exc.message) from None
         answer["polygon"]["crs"] = crs
         return "application/json", {"id": "report", "value": answer}
+
+
+def _asking() -> Audience:
+    """The audience of the principal of the Flask request running the process; the public
+    outside one (a process run another way has no account to see exact locations with)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return Audience.PUBLIC
+    from vbis_geo.web.accounts import principal
+
+    return audience(principal())
 
 
 def _polygon_input(value: object) -> object:

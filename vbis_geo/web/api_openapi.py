@@ -16,6 +16,7 @@ from vbis_geo.db.models.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ROLE
 from vbis_geo.db.models.protected_areas import ZONE_TYPES
 from vbis_geo.db.models.taxa import STATUS_CATEGORIES
 from vbis_geo.ingest.targets import all_targets
+from vbis_geo.web import exports
 
 bp = Blueprint("api_openapi", __name__)
 
@@ -570,6 +571,83 @@ def area_paths() -> dict[str, Any]:
     }
 
 
+def export_paths() -> dict[str, Any]:
+    """A layer as a file (vbis_geo/web/exports.py)."""
+    text = {"type": "string", "minLength": 1, "maxLength": exports.MAX_TEXT}
+    return {
+        "/api/export/{layer}": {
+            "get": {
+                "summary": "A layer's published rows as a file (GeoPackage, GeoJSON, CSV, or a "
+                "Darwin Core Archive of occurrences)",
+                "description": "What `vbis-geo export` writes, for the audience of the "
+                "credentials sent: without them (the public) or without the right to exact "
+                "locations, every record of a sensitive species is at the centre of its 1, 10 "
+                "or 25 km cell of an equal-area grid (EPSG:6933), its locality and remarks "
+                "withheld, and dataGeneralizations and informationWithheld say so; the filters "
+                "apply to those points. Drafts are never exported. At most "
+                f"{exports.MAX_ROWS:,} rows (400 above: narrow the filters). The header "
+                "X-Export-Rows gives the count, X-Export-Audience whose view it is.",
+                "operationId": "exportLayer",
+                "security": [{}, *_AUTHENTICATED],
+                "parameters": [
+                    _param(
+                        "layer",
+                        "the layer",
+                        {"type": "string", "enum": list(exports.LAYERS)},
+                        where="path",
+                        example="occurrences",
+                    ),
+                    _param(
+                        "format",
+                        "the file's format (dwca: occurrences only)",
+                        {
+                            "type": "string",
+                            "enum": list(exports.FORMATS),
+                            "default": exports.DEFAULT_FORMAT,
+                        },
+                    ),
+                    _param(
+                        "bbox",
+                        "minlon,minlat,maxlon,maxlat in degrees (WGS 84): rows touching it",
+                        {"type": "string", "pattern": _BBOX_PATTERN},
+                        example="105.5,20.2,105.8,20.4",
+                    ),
+                    _param(
+                        "province",
+                        "a province: a name (today's unit), an ISO 3166-2 code (the province "
+                        "before 2025) or a VN34-... unit code; rows touching it",
+                        text,
+                        example="Ninh Bình",
+                    ),
+                    _param(
+                        "protected_area",
+                        "a protected area's code: its zones and facilities, or the rows "
+                        "touching it",
+                        text,
+                        example="PA-CUC-PHUONG",
+                    ),
+                    _param(
+                        "taxon",
+                        "a scientific name, with its lower ranks and synonyms (occurrences)",
+                        text,
+                        example="Primates",
+                    ),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the file, as an attachment",
+                        "content": {
+                            media: {"schema": {"type": "string", "format": "binary"}}
+                            for media, _ in exports.FORMATS.values()
+                        },
+                    },
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+    }
+
+
 _AUTHENTICATED: list[dict[str, list[str]]] = [{"bearerToken": []}, {"portalSession": []}]
 _TOKEN_ID = _param(
     "id",
@@ -982,13 +1060,18 @@ def document(server_url: str) -> dict[str, Any]:
             "title": "vbis-geo API: spatial questions on Viet Nam's biodiversity",
             "version": __version__,
             "description": "Which species live inside which area, and the questions that "
-            "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc.",
+            "follow. OGC APIs (Features, Tiles, Records, Coverages, Processes) are under /ogc. "
+            "Every answer is for the audience of the credentials sent: published records only, "
+            "and, unless the account may see exact locations, each record of a sensitive "
+            "species counted at the centre of its grid cell (1, 10 or 25 km, EPSG:6933), where "
+            "the public sees it.",
         },
         "servers": [{"url": server_url}],
         "paths": {
             **paths(),
             **stats_paths(),
             **area_paths(),
+            **export_paths(),
             **accounts_paths(),
             **review_paths(),
         },

@@ -11,6 +11,7 @@ from vbis_geo.web import (
     api_openapi,
     db,
     errors,
+    exports,
     maps,
     ogc,
     ogc_edit,
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(questions.bp, url_prefix="/api")
     app.register_blueprint(questions_area.bp, url_prefix="/api")
     app.register_blueprint(questions_stats.bp, url_prefix="/api")
+    app.register_blueprint(exports.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
     app.register_blueprint(search.bp, url_prefix="/api")
     app.register_blueprint(maps.bp, url_prefix="/maps")

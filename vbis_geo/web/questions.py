@@ -4,6 +4,12 @@ Paths are kept stable for clients and the portal:
 
 * ``GET /api/protected-areas/{code}/species`` -- species in a protected area;
 * ``GET /api/taxa/{id}/protected-areas`` -- protected areas where a taxon is recorded.
+
+Every question is answered for the audience of the principal asking (:func:`asking`: the
+public unless the account may see exact locations), from that audience's records at the points
+it may see (:mod:`vbis_geo.analysis.access`). An answer to an account is marked
+``Cache-Control: private`` (:func:`private_to_accounts`), so that no shared cache hands it to
+anyone else.
 """
 
 from __future__ import annotations
@@ -18,15 +24,34 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 
 from vbis_geo.analysis import species as species_q
+from vbis_geo.analysis.access import Audience, audience
 from vbis_geo.analysis.assignment import ensure_current
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.errors import InvalidInput
 from vbis_geo.web import db
+from vbis_geo.web.accounts import principal
 
 bp = Blueprint("questions", __name__)
 
 FORMATS = ("json", "csv")
+
+
+def asking() -> Audience:
+    """The audience of the request's principal (the public without an account)."""
+    return audience(principal())
+
+
+def private_to_accounts(response: Response) -> Response:
+    """An answer to an account depends on who asked: ``Cache-Control: private`` (an
+    ``after_request`` hook of each blueprint of answers)."""
+    if principal().is_authenticated:
+        response.headers["Cache-Control"] = "private"
+        response.vary.update(("Authorization", "Cookie"))
+    return response
+
+
+bp.after_request(private_to_accounts)
 
 
 def as_of_arg(name: str = "as_of") -> dt.date | None:
@@ -87,7 +112,12 @@ def protected_area_species(code: str) -> Response:
     conn = db.connection()
     area = species_q.protected_area(conn, code, as_of)
     answer = species_q.species_in_area(
-        conn, area, zone_type=request.args.get("zone_type") or None, as_of=as_of, taxa=taxa
+        conn,
+        area,
+        audience=asking(),
+        zone_type=request.args.get("zone_type") or None,
+        as_of=as_of,
+        taxa=taxa,
     )
     if fmt == "csv":
         rows = [
@@ -133,7 +163,7 @@ def _like_escape(text: str) -> str:
 def taxon_protected_areas(taxon_id: int) -> Response:
     fmt = output_format()
     _current()
-    answer = species_q.areas_of_taxon(db.connection(), taxon_id)
+    answer = species_q.areas_of_taxon(db.connection(), taxon_id, audience=asking())
     if fmt == "csv":
         columns = ["code", "name_vi", "name_en", "records", "first_record", "last_record"]
         return csv_response(answer["areas"], columns, f"taxon-{taxon_id}-protected-areas.csv")

@@ -30,11 +30,14 @@ from vbis_geo.web.questions import (
     STATUS_COLUMNS,
     _cell,
     as_of_arg,
+    asking,
     csv_response,
     output_format,
+    private_to_accounts,
 )
 
 bp = Blueprint("questions_area", __name__)
+bp.after_request(private_to_accounts)
 
 #: the largest area-report request body (bytes): 10,000 vertices of GeoJSON are ~400 kB
 MAX_BODY_BYTES = 2 * 1024**2
@@ -99,7 +102,12 @@ def area_report() -> Response:
     polygon = report.polygon_in_wgs84(value, crs)
     ensure_current(db.engine(), conn=db.connection())
     answer = report.area_report(
-        db.connection(), polygon, as_of=as_of, taxa=taxa, landcover=_landcover()
+        db.connection(),
+        polygon,
+        audience=asking(),
+        as_of=as_of,
+        taxa=taxa,
+        landcover=_landcover(),
     )
     answer["polygon"]["crs"] = crs
     if fmt == "csv":

@@ -22,9 +22,16 @@ from vbis_geo.analysis import gaps, overlap, richness
 from vbis_geo.analysis.assignment import ensure_current
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.web import db
-from vbis_geo.web.questions import as_of_arg, csv_response, output_format
+from vbis_geo.web.questions import (
+    as_of_arg,
+    asking,
+    csv_response,
+    output_format,
+    private_to_accounts,
+)
 
 bp = Blueprint("questions_stats", __name__)
+bp.after_request(private_to_accounts)
 
 AREA_COLUMNS = [
     "code", "name_vi", "name_en", "area_ha", "species", "threatened_species", "records",
@@ -57,6 +64,7 @@ def richness_view() -> Response:
     answer = richness.richness(
         db.connection(),
         by,
+        audience=asking(),
         as_of=as_of,
         cell_km=cell_km,
         bbox=bbox,
@@ -88,7 +96,7 @@ def gap_analysis_view() -> Response:
     as_of = as_of_arg()
     taxa = TaxonFilter.from_args(request.args)
     ensure_current(db.engine(), conn=db.connection())
-    answer = gaps.gap_analysis(db.connection(), as_of=as_of, taxa=taxa)
+    answer = gaps.gap_analysis(db.connection(), audience=asking(), as_of=as_of, taxa=taxa)
     if fmt == "csv":
         rows = [_gap_row(r) for r in answer["taxa"]]
         return csv_response(rows, GAP_COLUMNS, "gap-analysis.csv")
