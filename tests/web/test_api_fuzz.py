@@ -95,4 +95,5 @@ def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore
     assert {"POST /api/login", "POST /api/tokens", "DELETE /api/tokens/{id}"} <= labels
     assert {"GET /api/review/{layer}", "POST /api/review/{layer}/{id}"} <= labels
     assert "GET /api/export/{layer}" in labels
-    assert len(labels) == 19
+    assert "GET /api/search" in labels
+    assert len(labels) == 20

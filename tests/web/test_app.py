@@ -47,13 +47,22 @@ def test_ogc_links_point_under_ogc(client, test_settings):
     assert any(h.startswith(f"{test_settings.public_url}/ogc/collections") for h in hrefs)
 
 
-def test_portal_page_lists_the_layers(client):
-    response = client.get("/")
+def test_portal_page_offers_the_layers(client):
+    """The page and its configuration (the map itself: tests/web/test_portal.py)."""
+    import json
+    import re
+
+    response = client.get("/", headers={"Accept-Language": "vi"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Hệ thống thông tin đa dạng sinh học quốc gia" in page
-    for table in SPATIAL_TABLES:
-        assert f"/ogc/collections/{table}/items" in page
+    config = json.loads(re.search(r"window\.VBIS = (\{.*?\});</script>", page).group(1))
+    assert {layer["id"] for layer in config["layers"]} == set(SPATIAL_TABLES)
+    # MapLibre is served by the app itself (npm, at set-up), never from elsewhere
+    assert "/static/node_modules/maplibre-gl/dist/maplibre-gl.js" in page
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "National Biodiversity Information System of Vietnam" in english
 
 
 def test_health_says_503_when_the_database_is_gone(test_settings):

@@ -127,6 +127,9 @@ def decide(client, headers, row_id: int, **body: str):  # type: ignore[no-untype
 
 
 def public_ids(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    from vbis_geo.analysis.assignment import ensure_current
+
+    ensure_current(engine)  # as every reader of the public view does first
     with engine.connect() as conn:
         return set(
             conn.execute(

@@ -323,6 +323,9 @@ def test_an_expert_uploads_drafts_of_its_group_only(  # type: ignore[no-untyped-
         ("upload:1", "draft", "upload-primates"),
         ("upload:2", "draft", "upload-primates"),
     ]
+    from vbis_geo.analysis.assignment import ensure_current
+
+    ensure_current(engine)  # as every reader of the public view does first
     with engine.connect() as conn:
         public = conn.execute(
             sa.text(
