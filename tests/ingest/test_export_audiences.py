@@ -102,3 +102,23 @@ def test_the_public_relation_is_brought_current_before_an_export(conn, site) -> 
     exact = read_layer(conn, "occurrences", ExportFilters(bbox_4326=box), audience=Audience.EXACT)
     secret = exact[exact.occurrence_id == PREFIX + "secret"].iloc[0]
     assert (secret.geometry.x, secret.geometry.y) == pytest.approx(site.exact, abs=1e-9)
+
+
+def test_a_public_export_cannot_overwrite_the_exact_record(conn, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Its generalised rows are refused by name: an upsert on occurrenceID would otherwise put
+    the cell's centre in place of the exact point."""
+    import sqlalchemy as sa
+
+    from vbis_geo.ingest.load import IngestOptions, ingest_file
+
+    path = tmp_path / "public.dwca.zip"
+    box = tuple(site.square(site.generalised, 5200).bounds)
+    export_layer(conn, "occurrences", "dwca", path, ExportFilters(bbox_4326=box))
+    report = ingest_file(conn, "occurrences", path, IngestOptions(skip_rejected=True))
+    refused = [i for i in report.issues if i.field == "dataGeneralizations"]
+    assert len(refused) == 1 and "generalised" in refused[0].problem
+    exact = conn.execute(
+        sa.text("SELECT ST_X(geom), ST_Y(geom) FROM occurrences WHERE occurrence_id = :o"),
+        {"o": PREFIX + "secret"},
+    ).one()
+    assert tuple(exact) == pytest.approx(site.exact, abs=1e-9)

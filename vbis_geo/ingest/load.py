@@ -212,6 +212,7 @@ def ingest_table(
     if "scientific_name" in tgt.fields:
         columns["taxon_id"] = match_taxa(conn, raw, rows, report, options, new_taxa)
     _reject_duplicate_keys(tgt, columns, rows, report)
+    _reject_generalised(raw, rows, report)
     rejected = _row_mask(report, rows, REJECTED)
     if rejected.all() and len(rows):
         report.add(None, "file", REJECTED, "every row was rejected")
@@ -770,6 +771,25 @@ def _rank(raw: dict[str, pd.Series], i: int) -> str:
     value = raw["taxon_rank"].iloc[i] if "taxon_rank" in raw else None
     value = (value or "species").strip().lower()
     return value if value in ("species", "subspecies", "variety", "form", "genus") else "species"
+
+
+def _reject_generalised(raw: dict[str, pd.Series], rows: np.ndarray, report: Report) -> None:
+    """Rows whose coordinates were generalised (``dataGeneralizations`` filled in, as the public
+    exports of vbis-geo and of GBIF write it) are refused: an upsert would replace the exact
+    location held here by the centre of a grid cell."""
+    if "data_generalizations" not in raw:
+        return
+    values = raw["data_generalizations"].fillna("").astype(str).str.strip()
+    for i in np.flatnonzero(values.to_numpy() != ""):
+        report.add(
+            int(rows[i]),
+            "dataGeneralizations",
+            REJECTED,
+            "the coordinates were generalised (a public export): loading them would replace "
+            "an exact location by a grid cell's centre",
+            "records with their exact coordinates and no dataGeneralizations",
+            values.iloc[i][:80],
+        )
 
 
 def _reject_duplicate_keys(
