@@ -288,35 +288,41 @@ def test_an_experts_feature_is_a_draft_the_public_does_not_see(
 
 
 def test_owslib_creates_replaces_and_deletes(live_server, engine, taxon, hanoi_editor) -> None:  # type: ignore[no-untyped-def]
-    from owslib.ogcapi.features import Features
-
-    api = Features(f"{live_server}/ogc", headers=dict(hanoi_editor))
-    api.collection_item_create(
-        "occurrences", feature(IN_HANOI, occurrence_id="owslib-1", taxon_id=taxon)
-    )
-    with engine.connect() as conn:
-        row_id = conn.execute(
-            sa.text("SELECT id FROM occurrences WHERE occurrence_id = 'owslib-1'")
-        ).scalar_one()
     import json
 
-    api.collection_item_update(
-        "occurrences",
-        str(row_id),
-        json.dumps(feature(IN_HANOI, occurrence_id="owslib-1", taxon_id=taxon, individual_count=7)),
-    )
-    with engine.connect() as conn:
-        assert (
-            conn.execute(
+    from owslib.ogcapi import REQUEST_HEADERS
+    from owslib.ogcapi.features import Features
+
+    # OWSLib (0.3x) updates its module-wide REQUEST_HEADERS with an instance's headers (and
+    # sets Content-Type there on create): put them back, or later clients send this token
+    saved = dict(REQUEST_HEADERS)
+    try:
+        api = Features(f"{live_server}/ogc", headers=dict(hanoi_editor))
+        api.collection_item_create(
+            "occurrences", feature(IN_HANOI, occurrence_id="owslib-1", taxon_id=taxon)
+        )
+        with engine.connect() as conn:
+            row_id = conn.execute(
+                sa.text("SELECT id FROM occurrences WHERE occurrence_id = 'owslib-1'")
+            ).scalar_one()
+        api.collection_item_update(
+            "occurrences",
+            str(row_id),
+            json.dumps(
+                feature(IN_HANOI, occurrence_id="owslib-1", taxon_id=taxon, individual_count=7)
+            ),
+        )
+        with engine.connect() as conn:
+            count = conn.execute(
                 sa.text("SELECT individual_count FROM occurrences WHERE id = :id"), {"id": row_id}
             ).scalar_one()
-            == 7
-        )
-    api.collection_item_delete("occurrences", str(row_id))
-    with engine.connect() as conn:
-        assert (
-            conn.execute(
+            assert count == 7
+        api.collection_item_delete("occurrences", str(row_id))
+        with engine.connect() as conn:
+            left = conn.execute(
                 sa.text("SELECT count(*) FROM occurrences WHERE id = :id"), {"id": row_id}
             ).scalar_one()
-            == 0
-        )
+            assert left == 0
+    finally:
+        REQUEST_HEADERS.clear()
+        REQUEST_HEADERS.update(saved)
