@@ -332,3 +332,22 @@ def test_queryables_carry_the_layers_field_titles(client) -> None:  # type: igno
     en = client.get("/ogc/collections/protected_areas/queryables?f=json&lang=en").json
     assert en["properties"]["legal_category"]["title"] == "Legal category"
     assert en["properties"]["legal_category"]["type"] == "string"
+
+
+def test_the_audience_views_are_described_as_the_database_has_them(engine) -> None:  # type: ignore[no-untyped-def]
+    """The provider's description of each audience's view of occurrences (its columns, listed
+    in the table's order) is that of the view migration 0011 created, and every published
+    property of the table is in it."""
+    from vbis_geo.analysis.access import Audience
+    from vbis_geo.publish.features import audience_view
+
+    inspector = sa.inspect(engine)
+    for audience in Audience:
+        view = audience_view("occurrences", audience)
+        columns = inspector.get_columns(view.name, schema="publish")
+        assert {c["name"] for c in columns} == {c.name for c in view.columns}, audience
+    table = sa.inspect(engine).get_columns("occurrences")
+    published = {c["name"] for c in table} - {
+        "review_status", "submitted_by", "reviewed_by", "reviewed_at", "review_reason"
+    }  # fmt: skip
+    assert published | {"generalised_km"} == {c.name for c in view.columns}
