@@ -351,3 +351,19 @@ def test_the_audience_views_are_described_as_the_database_has_them(engine) -> No
         "review_status", "submitted_by", "reviewed_by", "reviewed_at", "review_reason"
     }  # fmt: skip
     assert published | {"generalised_km"} == {c.name for c in view.columns}
+
+
+def test_the_public_view_is_the_union_of_its_parts(engine) -> None:  # type: ignore[no-untyped-def]
+    """The providers read a page of the public view from each of its two parts (migration
+    0012): together they hold exactly its rows, the generalised ones among them."""
+    parts = (
+        "SELECT * FROM publish.public_occurrences_at_point "
+        "UNION ALL SELECT * FROM publish.public_occurrences_in_cell"
+    )
+    with engine.connect() as conn:
+        for one, other in (("SELECT * FROM publish.public_occurrences", parts),
+                           (parts, "SELECT * FROM publish.public_occurrences")):  # fmt: skip
+            difference = f"SELECT count(*) FROM ({one} EXCEPT ALL ({other})) AS d"  # noqa: S608
+            assert conn.execute(sa.text(difference)).scalar_one() == 0
+        moved = "SELECT count(*) FROM publish.public_occurrences_in_cell"
+        assert conn.execute(sa.text(moved)).scalar_one() > 0

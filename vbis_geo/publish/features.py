@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import visitors
 
 from vbis_geo.analysis.access import Audience, audience
 from vbis_geo.analysis.assignment import PUBLIC_POINTS, ensure_current
@@ -145,6 +147,14 @@ def reader(data: dict[str, Any], *, public_points: bool = False) -> Iterator[Con
 # -- who sees what --------------------------------------------------------------------------------
 #: tables read through a view per audience (migration 0011): the view of each audience
 AUDIENCE_VIEWS = {"occurrences": {a: a.relation for a in Audience}}
+#: views that are the union of two parts, each a view of its own (migration 0012): a page is
+#: taken from each part, ordered and limited there (see :func:`first_rows`)
+VIEW_PARTS = {
+    "publish.public_occurrences": (
+        "publish.public_occurrences_at_point",
+        "publish.public_occurrences_in_cell",
+    )
+}
 #: the review status of what every audience reads (migration 0011)
 PUBLISHED = "published"
 
@@ -169,6 +179,8 @@ class Relation:
     gate: tuple[sa.ColumnElement[bool], ...] = ()
     #: the source is the public view of occurrences: its generalised points must be current
     public_points: bool = False
+    #: the source is the union of these (with its columns): ordered reads take from each
+    parts: tuple[sa.Table, ...] = ()
 
     @property
     def c(self) -> Any:
@@ -178,25 +190,32 @@ class Relation:
 def relation(table: sa.Table, audience: Audience) -> Relation:
     """What ``audience`` reads of ``table`` (see the module docstring)."""
     if table.name in AUDIENCE_VIEWS:
+        view = AUDIENCE_VIEWS[table.name][audience]
         return Relation(
             audience,
-            audience_view(table.name, audience),
+            view_table(view, table.name),
             public_points=audience is Audience.PUBLIC,
+            parts=tuple(view_table(part, table.name) for part in VIEW_PARTS.get(view, ())),
         )
     if "review_status" in table.c:
         return Relation(audience, table, (table.c.review_status == PUBLISHED,))
     return Relation(audience, table)
 
 
-@cache
 def audience_view(table_name: str, audience: Audience) -> sa.Table:
-    """The view ``audience`` reads of ``table_name`` as a SQLAlchemy table: the table's
-    columns but the review columns, with their types, and ``generalised_km`` (how far a point
-    was moved: 0, or the size of its cell in km)."""
+    """The view ``audience`` reads of ``table_name`` as a SQLAlchemy table."""
+    return view_table(AUDIENCE_VIEWS[table_name][audience], table_name)
+
+
+@cache
+def view_table(qualified_name: str, table_name: str) -> sa.Table:
+    """The view ``qualified_name`` of ``table_name`` as a SQLAlchemy table: the table's columns
+    but the review columns, with their types, and ``generalised_km`` (how far a point was
+    moved: 0, or the size of its cell in km)."""
     import vbis_geo.db.models  # noqa: F401  (registers the tables)
 
     table = Base.metadata.tables[table_name]
-    schema, name = AUDIENCE_VIEWS[table_name][audience].split(".")
+    schema, name = qualified_name.split(".")
     columns = [
         sa.Column(c.name, c.type, nullable=c.nullable)
         for c in table.columns
@@ -204,6 +223,61 @@ def audience_view(table_name: str, audience: Audience) -> sa.Table:
     ]
     generalised = sa.Column("generalised_km", sa.SmallInteger, nullable=False)
     return sa.Table(name, sa.MetaData(), *columns, generalised, schema=schema)
+
+
+def moved(clause: Any, source: sa.FromClause, target: sa.FromClause) -> Any:
+    """``clause`` with each column of ``source`` replaced by the column of the same name of
+    ``target`` (a part of a view, or a subquery of its rows)."""
+
+    def replace(element: Any) -> Any:
+        if isinstance(element, sa.Column) and element.table is source:
+            return target.c[element.name]
+        return None
+
+    return visitors.replacement_traverse(clause, {}, replace)
+
+
+def first_rows(
+    rel: Relation,
+    where: list[sa.ColumnElement[bool]],
+    order: list[Any],
+    limit: int,
+) -> sa.Subquery:
+    """Rows of ``rel`` that meet ``where`` (expressions on ``rel``'s columns; the gate is the
+    caller's), as a subquery with ``rel``'s columns, among which are the first ``limit`` in
+    ``order``: the caller orders them again and takes ``limit``.
+
+    Of a view that is a union of parts (the public view of occurrences), the first ``limit`` of
+    each part, ordered and limited there: PostgreSQL does not carry an order through the union
+    and would sort every row of the view (a full sort for each page), where each part alone is
+    read in order from an index and stops at ``limit``."""
+    if not rel.parts:
+        return (
+            sa.select(*rel.source.c).where(*where).order_by(*order).limit(limit).subquery("first")
+        )
+    branches = [
+        sa.select(*part.c)
+        .where(*(moved(w, rel.source, part) for w in where))
+        .order_by(*(moved(o, rel.source, part) for o in order))
+        .limit(limit)
+        for part in rel.parts
+    ]
+    return sa.union_all(*branches).subquery("first")
+
+
+def matching(rel: Relation, where: list[sa.ColumnElement[bool]]) -> Any:
+    """``SELECT 1`` for each row of ``rel`` (its gate applied) that meets ``where``: of each
+    part of a union, which PostgreSQL plans better one by one (see :func:`first_rows`)."""
+    if not rel.parts:
+        return sa.select(sa.literal(1)).select_from(rel.source).where(*rel.gate, *where)
+    return sa.union_all(
+        *(
+            sa.select(sa.literal(1))
+            .select_from(part)
+            .where(*(moved(w, rel.source, part) for w in where))
+            for part in rel.parts
+        )
+    )
 
 
 #: SQLSTATEs of a comparison of values of different types, or of a function or operator that
@@ -341,7 +415,7 @@ class FeatureProvider(BaseProvider):
             # would read it against their offset, and deep pages stay cheap)
             if resulttype == "hits":
                 # asked for the count itself: an exact one, however many (statement timeout)
-                exact = sa.select(sa.func.count()).select_from(rel.source).where(*rel.gate, *where)
+                exact = sa.select(sa.func.count()).select_from(matching(rel, where).subquery())
                 n = int(conn.execute(exact).scalar_one())
                 return {"type": "FeatureCollection", "features": [], "numberMatched": n}
             matched = self._count(conn, rel, where) if after is None else None
@@ -408,7 +482,8 @@ class FeatureProvider(BaseProvider):
     def get(self, identifier: str, **kwargs: object) -> dict[str, Any]:
         """One feature by id; :class:`ProviderItemNotFoundError` (404) when there is none, or
         when the request's audience does not see it (a draft)."""
-        rel = self.relation()
+        # one row by its id: the view is read as it is (each part looks the id up)
+        rel = dataclasses.replace(self.relation(), parts=())
         id_column = rel.c[self.id_field]
         try:
             value = _cast(id_column, self.id_field, identifier)
@@ -480,13 +555,29 @@ class FeatureProvider(BaseProvider):
             ).scalar()
             if n is not None:
                 return int(n)
-        matches = sa.select(sa.literal(1)).select_from(rel.source).where(*rel.gate, *where)
+        matches = matching(rel, where)
         if _estimated_rows(conn, matches) > ESTIMATE_ABOVE:
             # the planner expects many: counting them would cost more than the page
             return None
         capped = matches.limit(EXACT_COUNT_BELOW)
         n = conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one()
         return int(n) if n < EXACT_COUNT_BELOW else None
+
+    def _order(
+        self,
+        t: Any,
+        columns: dict[str, sa.ColumnElement],  # type: ignore[type-arg]
+        sortby: list[dict[str, str]],
+        keys: list[tuple[sa.Column, bool]] | None,  # type: ignore[type-arg]
+    ) -> list[Any]:
+        """ORDER BY of a page: the keyset's columns, else the sort properties then the id
+        (``t``: the columns of what is read)."""
+        if keys:
+            return [column.desc() if descending else column.asc() for column, descending in keys]
+        return [
+            columns[x["property"]].desc() if x.get("order") == "-" else columns[x["property"]].asc()
+            for x in sortby
+        ] + [t[self.id_field].asc()]
 
     def _features(
         self,
@@ -503,7 +594,15 @@ class FeatureProvider(BaseProvider):
         crs: OutputCrs | None = None,
     ) -> list[tuple[dict[str, Any], list[Any]]]:
         """The page's features (``where`` includes the relation's gate) and their keys."""
-        t = rel.c
+        source: sa.FromClause = rel.source
+        if rel.parts:
+            # the first rows of each part (first_rows), of which the page is taken in order
+            order = self._order(rel.c, columns, sortby, keys)
+            source = first_rows(rel, where, order, offset + limit)
+            columns = {name: source.c[column.name] for name, column in columns.items()}  # type: ignore[attr-defined]
+            keys = [(source.c[c.name], descending) for c, descending in keys] if keys else keys
+            where = []
+        t = source.c
         crs = crs or output_crs(None)
         names = [n for n in self._fields if not select_properties or n in select_properties]
         properties = sa.func.json_build_object(
@@ -520,24 +619,15 @@ class FeatureProvider(BaseProvider):
             sa.literal("geometry"), geometry,
             sa.literal("properties"), properties,
         )  # fmt: skip
-        if keys:
-            order = [column.desc() if descending else column.asc() for column, descending in keys]
-        else:
-            order = [
-                columns[x["property"]].desc()
-                if x.get("order") == "-"
-                else columns[x["property"]].asc()
-                for x in sortby
-            ] + [t[self.id_field].asc()]
         key_columns = [column for column, _ in keys] if keys else []
         statement = (
-            sa.select(feature, *key_columns).select_from(rel.source).where(*where)
-            .order_by(*order).offset(offset).limit(limit)
+            sa.select(feature, *key_columns).select_from(source).where(*where)
+            .order_by(*self._order(t, columns, sortby, keys)).offset(offset).limit(limit)
         )  # fmt: skip
         return [(row[0], list(row[1:])) for row in conn.execute(statement)]
 
 
-def _estimated_rows(conn: Connection, statement: sa.Select) -> float:  # type: ignore[type-arg]
+def _estimated_rows(conn: Connection, statement: Any) -> float:
     """The planner's estimate of the rows ``statement`` returns (EXPLAIN, nothing run)."""
     compiled = statement.compile(dialect=conn.dialect)
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()

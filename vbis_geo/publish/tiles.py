@@ -40,7 +40,13 @@ from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdN
 
 from vbis_geo.analysis.access import Audience
 from vbis_geo.db.base import Base
-from vbis_geo.publish.features import Relation, cache_writer, reader, relation, request_audience
+from vbis_geo.publish.features import (
+    cache_writer,
+    first_rows,
+    reader,
+    relation,
+    request_audience,
+)
 
 #: pixels of a tile side in MVT coordinates
 EXTENT = 4096
@@ -418,17 +424,18 @@ class TileProvider(BaseMVTProvider):
         return self._mvt(rows, None)
 
     def _columns(  # type: ignore[type-arg]
-        self, rel: Relation, geom: Any, tms: TileMatrixSet, z: int, x: int, y: int
+        self, source: Any, geom: Any, tms: TileMatrixSet, z: int, x: int, y: int
     ) -> sa.Select:
-        """A tile's rows of ``rel``, published only: the geometry clipped to the tile, the id
-        (as the MVT feature id and as an attribute) and the layer's tile fields."""
-        t = rel.c
+        """A tile's rows of ``source`` (a relation with the table's columns): the geometry
+        clipped to the tile, the id (as the MVT feature id and as an attribute) and the layer's
+        tile fields."""
+        t = source.c
         return sa.select(
             sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
             t[self.id_field].label("feature_id"),
             t[self.id_field].label("id"),
             *[t[f] for f in self.fields],
-        ).where(*rel.gate)
+        )
 
     def point_features(  # type: ignore[type-arg]
         self,
@@ -440,17 +447,20 @@ class TileProvider(BaseMVTProvider):
         audience: Audience = Audience.PUBLIC,
     ) -> sa.Select:
         """The first points by id in the tile, at most ``limit`` (``max_features``), from the
-        audience's relation."""
+        audience's relation (of the public view of occurrences, from each of its parts:
+        :func:`~vbis_geo.publish.features.first_rows`)."""
         rel = relation(self.table, audience)
         geom = rel.c[self.geom_field]
-        rows = (
-            self._columns(rel, tms.project(geom), tms, z, x, y)
-            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
-            .order_by(rel.c[self.id_field])
-            .limit(limit or self.max_features)
-            .subquery("rows")
+        first = first_rows(
+            rel,
+            [geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)), *rel.gate],
+            [rel.c[self.id_field]],
+            limit or self.max_features,
         )
-        return self._mvt(rows)
+        rows = self._columns(first, tms.project(first.c[self.geom_field]), tms, z, x, y)
+        return self._mvt(
+            rows.order_by(first.c[self.id_field]).limit(limit or self.max_features).subquery("rows")
+        )
 
     def generalised_features(  # type: ignore[type-arg]
         self,
@@ -467,9 +477,10 @@ class TileProvider(BaseMVTProvider):
         g = GENERALISED
         geom = g.c.geom if tms.srid == 3857 else sa.func.ST_Transform(g.c.geom, 4326)
         rows = (
-            self._columns(rel, geom, tms, z, x, y)
+            self._columns(rel.source, geom, tms, z, x, y)
             .select_from(g.join(rel.source, rel.c[self.id_field] == g.c.id))
             .where(
+                *rel.gate,
                 g.c.layer == self.table.name,
                 g.c.band == band,
                 g.c.geom.op("&&")(tms.mercator_box(z, x, y, 64 / EXTENT)),
@@ -487,8 +498,8 @@ class TileProvider(BaseMVTProvider):
         rel = relation(self.table, audience)
         geom = rel.c[self.geom_field]
         rows = (
-            self._columns(rel, tms.project(geom), tms, z, x, y)
-            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
+            self._columns(rel.source, tms.project(geom), tms, z, x, y)
+            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)), *rel.gate)
             .subquery("rows")
         )
         return self._mvt(rows)
