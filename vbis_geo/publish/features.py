@@ -18,7 +18,9 @@ the principal; the public outside a request) may see, its :func:`relation`:
   filters, sortby) applies to the view's columns, so a narrowed filter cannot find an exact spot
   the view does not hold; cursors carry the audience in their signature. Before a read of the
   public view its generalised points are brought up to date (a change of status marks them
-  stale): the check rides on the round trip that opens the transaction;
+  stale): the check rides on the round trip that opens the transaction. Pages and counts of
+  the public view are read from its two parts (:func:`first_rows`, :func:`matching`), through
+  whose union PostgreSQL would carry no order;
 * the other reviewed layers (migration 0011): their published rows only;
 * unfiltered counts are the kept count of published rows (``publish.layer_state.n_published``,
   migration 0012), which both audiences see alike.
