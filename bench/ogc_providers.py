@@ -521,6 +521,7 @@ def bench_items(
     from pygeoapi.provider.sql import PostgreSQLProvider
     from pygeofilter.parsers.cql2_text import parse
 
+    from vbis_geo.analysis.access import Audience
     from vbis_geo.publish.features import FeatureProvider, _encode_cursor, _signature
 
     definition = {
@@ -583,8 +584,11 @@ def bench_items(
             )
         # a deep page: the stock provider and tipg by offset, ours by the keyset the cursor carries
         deep_where = f"id > {int(deep_id)}"
-        token = _encode_cursor([int(deep_id)], _signature("occurrences", None, None, None, [],
-                                                          repr(None), None))  # fmt: skip
+        # (a cursor is signed for its audience: the public, as a provider called directly)
+        signature = _signature(
+            "occurrences", Audience.PUBLIC, None, None, None, [], repr(None), None
+        )
+        token = _encode_cursor([int(deep_id)], signature)
         mine = timed(partial(ours.query, limit=limit, cursor=token), args.repeat, args.timeout)
         theirs = timed(partial(stock.query, offset=deep + 1, limit=limit), args.repeat,
                        args.timeout)  # fmt: skip

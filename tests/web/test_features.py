@@ -11,6 +11,15 @@ import sqlalchemy as sa
 pytestmark = pytest.mark.db
 
 
+@pytest.fixture(autouse=True)
+def public_points_current(engine) -> None:  # type: ignore[no-untyped-def]
+    """The public's view of occurrences placed by the current levels, as a request for the
+    public would find it (the expected counts below are read from that view)."""
+    from vbis_geo.analysis.assignment import PUBLIC_POINTS, ensure_current
+
+    ensure_current(engine, only=PUBLIC_POINTS)
+
+
 def items(client, collection: str, **params):  # type: ignore[no-untyped-def]
     response = client.get(
         f"/ogc/collections/{collection}/items", query_string={"f": "json", **params}
@@ -20,7 +29,7 @@ def items(client, collection: str, **params):  # type: ignore[no-untyped-def]
 
 def test_gdal_reads_every_occurrence_through_paging(live_server, engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
+        n = conn.execute(sa.text("SELECT count(*) FROM publish.public_occurrences")).scalar_one()
     result = subprocess.run(
         [
             "ogrinfo",
@@ -70,11 +79,14 @@ def test_counts_filters_and_sorting(client, engine) -> None:  # type: ignore[no-
             )
         ).scalar_one()
         human = conn.execute(
-            sa.text("SELECT count(*) FROM occurrences WHERE basis_of_record = 'HumanObservation'")
+            sa.text(
+                "SELECT count(*) FROM publish.public_occurrences "
+                "WHERE basis_of_record = 'HumanObservation'"
+            )
         ).scalar_one()
         in_2020 = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE event_date <= '2020-12-31' "
+                "SELECT count(*) FROM publish.public_occurrences WHERE event_date <= '2020-12-31' "
                 "AND coalesce(event_date_end, event_date) >= '2020-01-01'"
             )
         ).scalar_one()
@@ -198,7 +210,7 @@ def test_bbox_crs_follows_the_projected_box_not_its_corners(client, engine) -> N
     with engine.connect() as conn:
         expected = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences "
+                "SELECT count(*) FROM publish.public_occurrences "
                 "WHERE ST_Intersects(geom, ST_GeomFromText(:w, 4326))"
             ),
             {"w": area.wkt},
@@ -227,7 +239,7 @@ def test_cql2_filters(client, engine) -> None:  # type: ignore[no-untyped-def]
         ).scalar_one()
         near = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE ST_Intersects(geom, "
+                "SELECT count(*) FROM publish.public_occurrences WHERE ST_Intersects(geom, "
                 "ST_MakeEnvelope(105.5, 20.2, 105.8, 20.5, 4326))"
             )
         ).scalar_one()
@@ -320,3 +332,38 @@ def test_queryables_carry_the_layers_field_titles(client) -> None:  # type: igno
     en = client.get("/ogc/collections/protected_areas/queryables?f=json&lang=en").json
     assert en["properties"]["legal_category"]["title"] == "Legal category"
     assert en["properties"]["legal_category"]["type"] == "string"
+
+
+def test_the_audience_views_are_described_as_the_database_has_them(engine) -> None:  # type: ignore[no-untyped-def]
+    """The provider's description of each audience's view of occurrences (its columns, listed
+    in the table's order) is that of the view migration 0011 created, and every published
+    property of the table is in it."""
+    from vbis_geo.analysis.access import Audience
+    from vbis_geo.publish.features import audience_view
+
+    inspector = sa.inspect(engine)
+    for audience in Audience:
+        view = audience_view("occurrences", audience)
+        columns = inspector.get_columns(view.name, schema="publish")
+        assert {c["name"] for c in columns} == {c.name for c in view.columns}, audience
+    table = sa.inspect(engine).get_columns("occurrences")
+    published = {c["name"] for c in table} - {
+        "review_status", "submitted_by", "reviewed_by", "reviewed_at", "review_reason"
+    }  # fmt: skip
+    assert published | {"generalised_km"} == {c.name for c in view.columns}
+
+
+def test_the_public_view_is_the_union_of_its_parts(engine) -> None:  # type: ignore[no-untyped-def]
+    """The providers read a page of the public view from each of its two parts (migration
+    0012): together they hold exactly its rows, the generalised ones among them."""
+    parts = (
+        "SELECT * FROM publish.public_occurrences_at_point "
+        "UNION ALL SELECT * FROM publish.public_occurrences_in_cell"
+    )
+    with engine.connect() as conn:
+        for one, other in (("SELECT * FROM publish.public_occurrences", parts),
+                           (parts, "SELECT * FROM publish.public_occurrences")):  # fmt: skip
+            difference = f"SELECT count(*) FROM ({one} EXCEPT ALL ({other})) AS d"  # noqa: S608
+            assert conn.execute(sa.text(difference)).scalar_one() == 0
+        moved = "SELECT count(*) FROM publish.public_occurrences_in_cell"
+        assert conn.execute(sa.text(moved)).scalar_one() > 0

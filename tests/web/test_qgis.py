@@ -183,7 +183,12 @@ class Session:
 
 
 def table(collection: str) -> sa.Table:
-    return Base.metadata.tables[collection]
+    """What QGIS, as the public, reads of ``collection``: the table, or for occurrences the
+    public's view of it (sensitive records at their cell's centre; migration 0011)."""
+    from vbis_geo.analysis.access import Audience
+    from vbis_geo.publish.features import relation
+
+    return relation(Base.metadata.tables[collection], Audience.PUBLIC).source
 
 
 def build_spec(base: str, engine: Engine, published: dict[str, Published]) -> dict[str, Any]:

@@ -16,16 +16,17 @@ def tile(client, collection: str, z: int, y: int, x: int):  # type: ignore[no-un
 
 
 def test_occurrence_tiles_count_on_a_grid_then_show_points(client, engine) -> None:  # type: ignore[no-untyped-def]
+    """What the public sees (publish.public_occurrences): counts up to zoom 9, then points."""
+    response = tile(client, "occurrences", 5, 14, 25)  # makes the public points current
     with engine.connect() as conn:
         total = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
         # tile z5 x25 y14 covers northern Viet Nam
         in_tile = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE ST_Intersects(ST_Transform(geom, 3857), "
-                "ST_TileEnvelope(5, 25, 14))"
+                "SELECT count(*) FROM publish.public_occurrences "
+                "WHERE ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope(5, 25, 14))"
             )
         ).scalar_one()
-    response = tile(client, "occurrences", 5, 14, 25)
     assert response.status_code == 200 and response.mimetype == MVT
     layer = mapbox_vector_tile.decode(response.data)["occurrences"]
     counts = [f["properties"]["count"] for f in layer["features"]]
@@ -43,8 +44,8 @@ def test_occurrence_tiles_count_on_a_grid_then_show_points(client, engine) -> No
         ).one()
         n = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE ST_Intersects(ST_Transform(geom, 3857), "
-                "ST_TileEnvelope(10, :x, :y))"
+                "SELECT count(*) FROM publish.public_occurrences "
+                "WHERE ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope(10, :x, :y))"
             ),
             {"x": x, "y": y},
         ).scalar_one()
@@ -92,7 +93,7 @@ def test_tile_cache_sees_an_edit_at_once(client, engine) -> None:  # type: ignor
         cached = conn.execute(
             sa.text(
                 "SELECT count(*) FROM publish.tile_cache WHERE layer = 'occurrences' "
-                "AND z = 5 AND x = 25 AND y = 14"
+                "AND audience = 'public' AND z = 5 AND x = 25 AND y = 14"
             )
         ).scalar_one()
     assert cached == 1 and total() == before  # the second answer came from the cache
@@ -137,14 +138,23 @@ def cells(tile_bytes: bytes, layer: str) -> dict[tuple[float, ...], int]:
     }
 
 
+@pytest.mark.parametrize("audience", ["exact", "public"])
 @pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "WorldCRS84Quad"])
-def test_stored_grid_is_the_grid_counted_from_the_table(test_settings, engine, tms_id) -> None:  # type: ignore[no-untyped-def]
+def test_stored_grid_is_the_grid_counted_from_the_table(  # type: ignore[no-untyped-def]
+    test_settings, engine, tms_id, audience
+) -> None:
+    """Each audience's stored grid is the grid counted from its view of occurrences."""
+    from vbis_geo.analysis.access import Audience
+    from vbis_geo.analysis.assignment import ensure_current
     from vbis_geo.publish.tiles import MATRIX_SETS
 
     tms = MATRIX_SETS[tms_id]
     occurrences = provider(test_settings, "occurrences", grid_until_zoom=9, zoom={"max": 18})
+    ensure_current(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("SELECT publish.rebuild_point_cells('occurrences')"))
+        conn.execute(
+            sa.text("SELECT publish.rebuild_point_cells('occurrences', :a)"), {"a": audience}
+        )
     lon, lat = 105.85, 21.03  # Hà Nội
     with engine.connect() as conn:
         for z in range(0, 10):
@@ -153,8 +163,12 @@ def test_stored_grid_is_the_grid_counted_from_the_table(test_settings, engine, t
                 x, y = int((lon + 180) // side), int((90 - lat) // side)
             else:
                 x, y = int((lon + 180) / 360 * 2**z), int(2**z * 0.4366)  # row of 21° N
-            stored = conn.execute(occurrences.stored_grid(tms, z, x, y)).scalar()
-            counted = conn.execute(occurrences.counted_grid(tms, z, x, y)).scalar()
+            stored = conn.execute(
+                occurrences.stored_grid(tms, z, x, y, Audience(audience))
+            ).scalar()
+            counted = conn.execute(
+                occurrences.counted_grid(tms, z, x, y, Audience(audience))
+            ).scalar()
             assert stored is not None, "the grid was rebuilt: it is not stale"
             assert cells(bytes(stored), "occurrences") == cells(bytes(counted), "occurrences")
             if z <= 4:  # the whole country is in one or two tiles: most records are counted
@@ -173,7 +187,7 @@ def test_world_crs84_quad_tiles(client, engine) -> None:  # type: ignore[no-unty
     with engine.connect() as conn:
         expected = conn.execute(
             sa.text(
-                "SELECT count(*) FROM occurrences WHERE ST_X(geom) >= 101.25 "
+                "SELECT count(*) FROM publish.public_occurrences WHERE ST_X(geom) >= 101.25 "
                 "AND ST_X(geom) < 123.75 AND ST_Y(geom) > 0 AND ST_Y(geom) <= 22.5"
             )
         ).scalar_one()

@@ -31,6 +31,9 @@ from sqlalchemy.engine import Connection, Engine
 
 #: the key of the rebuild's advisory lock
 _LOCK = "analysis.occurrence_areas"
+#: what a read of the public relation of occurrences needs current: the generalised points and
+#: the levels that place them (not the assignment, which a bulk load leaves to the questions)
+PUBLIC_POINTS = frozenset({"taxon_species", "taxon_sensitivity", "occurrence_public"})
 
 
 def stale_parts(conn: Connection) -> list[str]:
@@ -42,7 +45,11 @@ def stale_parts(conn: Connection) -> list[str]:
 
 
 def ensure_current(
-    engine: Engine, *, counts: bool = False, conn: Connection | None = None
+    engine: Engine,
+    *,
+    counts: bool = False,
+    conn: Connection | None = None,
+    only: frozenset[str] | None = None,
 ) -> float | None:
     """Rebuild what a change left stale (the assignment after a bulk statement, the species of
     taxa after a change of taxa, the per-area species counts after any change); the seconds it
@@ -51,19 +58,20 @@ def ensure_current(
     taxa's sensitivity levels and the public points of sensitive records always (milliseconds,
     or a fraction of a second after a bulk load), since every read for the public reads them.
     ``conn``: the question's own connection, to check on without taking another from the pool
-    (read committed: the question's next statements see a rebuild made meanwhile)."""
+    (read committed: the question's next statements see a rebuild made meanwhile). ``only``:
+    rebuild no other parts than these (e.g. :data:`PUBLIC_POINTS`)."""
     if conn is not None:
-        if not _needed(stale_parts(conn), counts):
+        if not _needed(stale_parts(conn), counts, only):
             return None
     else:
         with engine.connect() as own:
-            if not _needed(stale_parts(own), counts):
+            if not _needed(stale_parts(own), counts, only):
                 return None
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": _LOCK})
-        stale = _needed(stale_parts(conn), counts)  # another request may have rebuilt them
+        stale = _needed(stale_parts(conn), counts, only)  # another request may have rebuilt them
         if not stale:
             return None
         if "taxon_species" in stale:
@@ -77,13 +85,9 @@ def ensure_current(
             conn.execute(sa.text("SELECT analysis.rebuild_occurrence_areas()"))
         # counted from all of the above; asked again, since a new set of generalised points
         # makes the counts stale even where they were current before
-        if "area_species" in _needed(stale_parts(conn), counts):
+        if "area_species" in _needed(stale_parts(conn), counts, only):
             conn.execute(sa.text("SELECT analysis.rebuild_area_species()"))
     return time.perf_counter() - started
-
-
-#: what the public's relation of occurrences reads: its generalised points, and what places them
-PUBLIC_POINTS = ("taxon_species", "taxon_sensitivity", "occurrence_public")
 
 
 def public_points_current(conn: Connection) -> None:
@@ -104,5 +108,9 @@ def public_points_current(conn: Connection) -> None:
         conn.execute(sa.text("SELECT publish.rebuild_occurrence_public()"))
 
 
-def _needed(stale: list[str], counts: bool) -> list[str]:
-    return [part for part in stale if counts or part != "area_species"]
+def _needed(stale: list[str], counts: bool, only: frozenset[str] | None = None) -> list[str]:
+    return [
+        part
+        for part in stale
+        if (counts or part != "area_species") and (only is None or part in only)
+    ]

@@ -7,18 +7,35 @@ requested columns, values are cast in Python by the field's type (a bad one is a
 numberMatched is exact only where a capped count is cheap (:data:`EXACT_COUNT_BELOW`), otherwise
 left out (pygeoapi then pages by whether the page was full).
 
-Every read goes through :func:`reader` so that per-role visibility can be added in one place.
-Still to come (issue 4): keyset cursors for deep pages, CQL2, CRS Part 2 output, tiles, records.
+**Who sees what** (issue 6). Every read goes through :func:`reader`, and reads what the
+request's audience (:func:`request_audience`: :class:`~vbis_geo.analysis.access.Audience` of
+the principal; the public outside a request) may see, its :func:`relation`:
+
+* occurrences: the audience's view (migration 0011), ``publish.published_occurrences`` (exact
+  points) or ``publish.public_occurrences`` (sensitive records at the centre of their cell,
+  ``locality`` and ``occurrence_remarks`` withheld), with the same columns and
+  ``generalised_km``. Every filter (bbox, datetime, CQL2 with its spatial predicates, property
+  filters, sortby) applies to the view's columns, so a narrowed filter cannot find an exact spot
+  the view does not hold; cursors carry the audience in their signature. Before a read of the
+  public view its generalised points are brought up to date (a change of status marks them
+  stale): the check rides on the round trip that opens the transaction. Pages and counts of
+  the public view are read from its two parts (:func:`first_rows`, :func:`matching`), through
+  whose union PostgreSQL would carry no order;
+* the other reviewed layers (migration 0011): their published rows only;
+* unfiltered counts are the kept count of published rows (``publish.layer_state.n_published``,
+  migration 0012), which both audiences see alike.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -31,7 +48,10 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import visitors
 
+from vbis_geo.analysis.access import Audience, audience
+from vbis_geo.analysis.assignment import PUBLIC_POINTS, ensure_current
 from vbis_geo.db.base import REVIEW_COLUMNS, Base
 from vbis_geo.publish import cql
 from vbis_geo.publish.crs import CRS84, OUTPUT_CRS, OutputCrs, bbox_polygon, output_crs
@@ -70,10 +90,31 @@ def _url(data: dict[str, Any]) -> str:
     ).render_as_string(hide_password=False)
 
 
+#: opens a read: read only, a statement timeout, and JIT off (PostGIS functions carry high cost
+#: estimates, so tile and page queries of a few milliseconds passed jit_above_cost and spent
+#: 70-80 ms compiling); its last column says whether the public points of sensitive records
+#: (or the levels that place them) wait for a rebuild, when that is asked (else false)
+_OPEN_READ = (
+    "SELECT set_config('transaction_read_only', 'on', true), "
+    "set_config('statement_timeout', '30s', true), set_config('jit', 'off', true), ({stale})"
+)
+#: the parts of :data:`~vbis_geo.analysis.assignment.PUBLIC_POINTS`
+_PUBLIC_POINTS_STALE = (
+    "SELECT coalesce(bool_or(stale), false) FROM analysis.state "
+    "WHERE name IN ('occurrence_public', 'taxon_sensitivity', 'taxon_species')"
+)
+
+
 @contextmanager
-def reader(data: dict[str, Any]) -> Iterator[Connection]:
-    """A read-only connection for one request: the one place reads go through (per-role
-    visibility and sensitive-data rules will be applied here).
+def reader(data: dict[str, Any], *, public_points: bool = False) -> Iterator[Connection]:
+    """A read-only connection for one request: the one place reads go through.
+
+    ``public_points``: the request reads the public view of occurrences, whose generalised
+    points must be current first (a change of a taxon's status marks them stale, and the very
+    next read must place its records by the new level): whether they are stale is asked in the
+    same round trip that opens the transaction, and only when they are does
+    :func:`~vbis_geo.analysis.assignment.ensure_current` rebuild them (on another connection;
+    this transaction, read committed, sees the rebuild in its next statement).
 
     Two database errors can only come from a value of the request here, so they are a 400
     naming the problem, not a server error: a data exception (SQLSTATE class 22: a value out of
@@ -84,15 +125,14 @@ def reader(data: dict[str, Any]) -> Iterator[Connection]:
     literals, offsets, projected boxes).
     """
     try:
-        with _engine(_url(data)).connect() as conn:
+        engine = _engine(_url(data))
+        with engine.connect() as conn:
             with conn.begin():
-                # one round trip. jit off: PostGIS functions carry high cost estimates, so tile
-                # and page queries of a few milliseconds passed jit_above_cost and spent 70-80
-                # ms compiling
-                conn.exec_driver_sql(
-                    "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '30s'; "
-                    "SET LOCAL jit = off"
-                )
+                opened = conn.exec_driver_sql(
+                    _OPEN_READ.format(stale=_PUBLIC_POINTS_STALE if public_points else "false")
+                ).one()
+                if opened[-1]:
+                    ensure_current(engine, conn=conn, only=PUBLIC_POINTS)
                 yield conn
     except (sa.exc.DataError, sa.exc.InternalError) as exc:
         problem = str(exc.orig).strip().splitlines()[0] if exc.orig else ""
@@ -105,6 +145,142 @@ def reader(data: dict[str, Any]) -> Iterator[Connection]:
         else:
             raise
         raise ProviderInvalidQueryError(user_msg=message) from None
+
+
+# -- who sees what --------------------------------------------------------------------------------
+#: tables read through a view per audience (migration 0011): the view of each audience
+AUDIENCE_VIEWS = {"occurrences": {a: a.relation for a in Audience}}
+#: views that are the union of two parts, each a view of its own (migration 0012): a page is
+#: taken from each part, ordered and limited there (see :func:`first_rows`)
+VIEW_PARTS = {
+    "publish.public_occurrences": (
+        "publish.public_occurrences_at_point",
+        "publish.public_occurrences_in_cell",
+    )
+}
+#: the review status of what every audience reads (migration 0011)
+PUBLISHED = "published"
+
+
+def request_audience() -> Audience:
+    """The audience of the request's principal; the public outside a request (a provider
+    called directly)."""
+    if not _has_request():
+        return Audience.PUBLIC
+    from vbis_geo.web.accounts import principal
+
+    return audience(principal())
+
+
+@dataclass(frozen=True)
+class Relation:
+    """What one audience reads of a table: the table itself, or the audience's view of it, and
+    the condition every read of it adds (published rows only)."""
+
+    audience: Audience
+    source: sa.Table
+    gate: tuple[sa.ColumnElement[bool], ...] = ()
+    #: the source is the public view of occurrences: its generalised points must be current
+    public_points: bool = False
+    #: the source is the union of these (with its columns): ordered reads take from each
+    parts: tuple[sa.Table, ...] = ()
+
+    @property
+    def c(self) -> Any:
+        return self.source.c
+
+
+def relation(table: sa.Table, audience: Audience) -> Relation:
+    """What ``audience`` reads of ``table`` (see the module docstring)."""
+    if table.name in AUDIENCE_VIEWS:
+        view = AUDIENCE_VIEWS[table.name][audience]
+        return Relation(
+            audience,
+            view_table(view, table.name),
+            public_points=audience is Audience.PUBLIC,
+            parts=tuple(view_table(part, table.name) for part in VIEW_PARTS.get(view, ())),
+        )
+    if "review_status" in table.c:
+        return Relation(audience, table, (table.c.review_status == PUBLISHED,))
+    return Relation(audience, table)
+
+
+def audience_view(table_name: str, audience: Audience) -> sa.Table:
+    """The view ``audience`` reads of ``table_name`` as a SQLAlchemy table."""
+    return view_table(AUDIENCE_VIEWS[table_name][audience], table_name)
+
+
+@cache
+def view_table(qualified_name: str, table_name: str) -> sa.Table:
+    """The view ``qualified_name`` of ``table_name`` as a SQLAlchemy table: the table's columns
+    but the review columns, with their types, and ``generalised_km`` (how far a point was
+    moved: 0, or the size of its cell in km)."""
+    import vbis_geo.db.models  # noqa: F401  (registers the tables)
+
+    table = Base.metadata.tables[table_name]
+    schema, name = qualified_name.split(".")
+    columns = [
+        sa.Column(c.name, c.type, nullable=c.nullable)
+        for c in table.columns
+        if c.name not in REVIEW_COLUMNS
+    ]
+    generalised = sa.Column("generalised_km", sa.SmallInteger, nullable=False)
+    return sa.Table(name, sa.MetaData(), *columns, generalised, schema=schema)
+
+
+def moved(clause: Any, source: sa.FromClause, target: sa.FromClause) -> Any:
+    """``clause`` with each column of ``source`` replaced by the column of the same name of
+    ``target`` (a part of a view, or a subquery of its rows)."""
+
+    def replace(element: Any) -> Any:
+        if isinstance(element, sa.Column) and element.table is source:
+            return target.c[element.name]
+        return None
+
+    return visitors.replacement_traverse(clause, {}, replace)
+
+
+def first_rows(
+    rel: Relation,
+    where: list[sa.ColumnElement[bool]],
+    order: list[Any],
+    limit: int,
+) -> sa.Subquery:
+    """Rows of ``rel`` that meet ``where`` (expressions on ``rel``'s columns; the gate is the
+    caller's), as a subquery with ``rel``'s columns, among which are the first ``limit`` in
+    ``order``: the caller orders them again and takes ``limit``.
+
+    Of a view that is a union of parts (the public view of occurrences), the first ``limit`` of
+    each part, ordered and limited there: PostgreSQL does not carry an order through the union
+    and would sort every row of the view (a full sort for each page), where each part alone is
+    read in order from an index and stops at ``limit``."""
+    if not rel.parts:
+        return (
+            sa.select(*rel.source.c).where(*where).order_by(*order).limit(limit).subquery("first")
+        )
+    branches = [
+        sa.select(*part.c)
+        .where(*(moved(w, rel.source, part) for w in where))
+        .order_by(*(moved(o, rel.source, part) for o in order))
+        .limit(limit)
+        for part in rel.parts
+    ]
+    return sa.union_all(*branches).subquery("first")
+
+
+def matching(rel: Relation, where: list[sa.ColumnElement[bool]]) -> Any:
+    """``SELECT 1`` for each row of ``rel`` (its gate applied) that meets ``where``: of each
+    part of a union, which PostgreSQL plans better one by one (see :func:`first_rows`)."""
+    if not rel.parts:
+        return sa.select(sa.literal(1)).select_from(rel.source).where(*rel.gate, *where)
+    return sa.union_all(
+        *(
+            sa.select(sa.literal(1))
+            .select_from(part)
+            .where(*(moved(w, rel.source, part) for w in where))
+            for part in rel.parts
+        )
+    )
 
 
 #: SQLSTATEs of a comparison of values of different types, or of a function or operator that
@@ -137,7 +313,8 @@ def cache_writer(data: dict[str, Any]) -> Iterator[Connection]:
 
 
 class FeatureProvider(Editable, BaseProvider):
-    """Features of one vbis-geo table (editing: vbis_geo/publish/transactions.py)."""
+    """Features of one vbis-geo table, as the request's audience sees them (editing:
+    vbis_geo/publish/transactions.py)."""
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)
@@ -161,9 +338,22 @@ class FeatureProvider(Editable, BaseProvider):
 
     # -- fields -------------------------------------------------------------------------------
     def _published(self) -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
-        """Every column but the id, the geometry and the review columns, under its own name."""
+        """Every column but the id, the geometry and the review columns, under its own name:
+        of the public's relation (every audience's has the same columns)."""
         hidden = {self.id_field, self.geom_field, *REVIEW_COLUMNS}
-        return {c.name: c for c in self.table.columns if c.name not in hidden}
+        source = relation(self.table, Audience.PUBLIC).source
+        # (names as plain text: a view's are SQLAlchemy's quoted_name)
+        return {str(c.name): c for c in source.columns if c.name not in hidden}
+
+    def _columns_on(self, rel: Relation) -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
+        """The published properties as columns of ``rel`` (an audience's view has the columns
+        of the same names); derived expressions as they are."""
+        return {
+            name: rel.c[column.name]
+            if isinstance(column, sa.Column) and column.table is not rel.source
+            else column
+            for name, column in self.columns.items()
+        }
 
     def _describe(self) -> dict[str, dict[str, str]]:
         fields = {}
@@ -183,6 +373,10 @@ class FeatureProvider(Editable, BaseProvider):
         return copy.deepcopy(self._fields)
 
     # -- reading ------------------------------------------------------------------------------
+    def relation(self) -> Relation:
+        """What the request's audience reads of the table."""
+        return relation(self.table, request_audience())
+
     def query(
         self,
         offset: int = 0,
@@ -200,39 +394,42 @@ class FeatureProvider(Editable, BaseProvider):
         **kwargs: object,
     ) -> dict[str, Any]:
         """A page of features as a GeoJSON FeatureCollection (dict)."""
+        rel = self.relation()
+        columns = self._columns_on(rel)
         sortby = sortby or self.default_sort
-        where = self._where(bbox or [], datetime_, properties or [])
+        where = self._where(rel, columns, bbox or [], datetime_, properties or [])
         if q:
             where.append(self._search(q))
         if filterq is not None:
-            columns = dict(self.columns)
+            queryable = dict(columns)
             # pygeoapi renames "geometry" to the geometry column before we see the filter
-            columns["geometry"] = columns[self.geom_field] = self.table.c[self.geom_field]
-            where.append(cql.to_sql(filterq, columns))
-        keyset = self._keyset_columns(sortby)
+            queryable["geometry"] = queryable[self.geom_field] = rel.c[self.geom_field]
+            where.append(cql.to_sql(filterq, queryable))
+        keyset = self._keyset_columns(rel, columns, sortby)
         token = kwargs.get("cursor") or _request_arg("cursor")
+        # a cursor is valid for one audience too: one made for another is refused
         signature = _signature(
-            self.table.name, bbox, datetime_, properties, sortby, repr(filterq), q
+            self.table.name, rel.audience, bbox, datetime_, properties, sortby, repr(filterq), q
         )
         after = _decode_cursor(token, signature) if token else None
         if after is not None and keyset is None:
             raise ProviderInvalidQueryError(user_msg="cursor does not fit this sort order")
-        with reader(self.data) as conn, _filter_errors(filterq is not None):
+        with self._reader(rel) as conn, _filter_errors(filterq is not None):
             # numberMatched on the first page; pages reached by a cursor leave it out (pygeoapi
             # would read it against their offset, and deep pages stay cheap)
             if resulttype == "hits":
                 # asked for the count itself: an exact one, however many (statement timeout)
-                exact = sa.select(sa.func.count()).select_from(self.table).where(*where)
+                exact = sa.select(sa.func.count()).select_from(matching(rel, where).subquery())
                 n = int(conn.execute(exact).scalar_one())
                 return {"type": "FeatureCollection", "features": [], "numberMatched": n}
-            matched = self._count(conn, where) if after is None else None
-            page_where = where
+            matched = self._count(conn, rel, where) if after is None else None
+            page_where = [*rel.gate, *where]
             if after is not None and keyset is not None:
-                page_where = [*where, _after(keyset, after)]
+                page_where.append(_after(keyset, after))
             # with a cursor, offset counts from the cursor (pygeoapi's own offset links from a
             # cursor page carry both): the rows after the cursor, skipping ``offset``
             rows = self._features(
-                conn, page_where, offset, limit + 1, sortby,
+                conn, rel, columns, page_where, offset, limit + 1, sortby,
                 select_properties or [], skip_geometry, keys=keyset,
                 crs=output_crs(crs_transform_spec),
             )  # fmt: skip
@@ -259,6 +456,9 @@ class FeatureProvider(Editable, BaseProvider):
             )
         return result
 
+    def _reader(self, rel: Relation) -> Any:
+        return reader(self.data, public_points=rel.public_points)
+
     def data_url(self) -> str | None:
         """The collection's items URL (rendered into the config as ``items_url``)."""
         url = self.options.get("items_url") if self.options else None
@@ -267,37 +467,52 @@ class FeatureProvider(Editable, BaseProvider):
     def _search(self, q: str) -> sa.ColumnElement[bool]:
         raise ProviderInvalidQueryError(user_msg="q= is for the records catalogue (datasets)")
 
-    def _keyset_columns(self, sortby: list[dict[str, str]]) -> list[tuple[sa.Column, bool]] | None:
+    def _keyset_columns(
+        self,
+        rel: Relation,
+        columns: dict[str, sa.ColumnElement],  # type: ignore[type-arg]
+        sortby: list[dict[str, str]],
+    ) -> list[tuple[sa.Column, bool]] | None:  # type: ignore[type-arg]
         """Sort columns and their direction (True = descending), then the id, when keyset paging
         works for this order: every sort column NOT NULL and one direction for all."""
-        t = self.table.c
-        keys = [(self.columns[s["property"]], s.get("order") == "-") for s in sortby]
+        keys = [(columns[s["property"]], s.get("order") == "-") for s in sortby]
         if any(getattr(column, "nullable", True) for column, _ in keys):
             return None
         if len({descending for _, descending in keys}) > 1:
             return None
         descending = keys[0][1] if keys else False
-        return [*keys, (t[self.id_field], descending)]
+        return [*keys, (rel.c[self.id_field], descending)]  # type: ignore[list-item]
 
     def get(self, identifier: str, **kwargs: object) -> dict[str, Any]:
-        """One feature by id; :class:`ProviderItemNotFoundError` (404) when there is none."""
-        id_column = self.table.c[self.id_field]
+        """One feature by id; :class:`ProviderItemNotFoundError` (404) when there is none, or
+        when the request's audience does not see it (a draft)."""
+        # one row by its id: the view is read as it is (each part looks the id up)
+        rel = dataclasses.replace(self.relation(), parts=())
+        id_column = rel.c[self.id_field]
         try:
             value = _cast(id_column, self.id_field, identifier)
         except ProviderInvalidQueryError:  # not an id of this type (or beyond its range)
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}") from None
-        with reader(self.data) as conn:
+        with self._reader(rel) as conn:
             crs = output_crs(kwargs.get("crs_transform_spec"))
-            rows = self._features(conn, [id_column == value], 0, 1, [], [], False, crs=crs)
+            rows = self._features(
+                conn, rel, self._columns_on(rel), [*rel.gate, id_column == value],
+                0, 1, [], [], False, crs=crs,
+            )  # fmt: skip
         if not rows:
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
         return rows[0][0]
 
     # -- SQL ------------------------------------------------------------------------------------
     def _where(
-        self, bbox: list[float], datetime_: str | None, properties: list[tuple[str, str]]
+        self,
+        rel: Relation,
+        columns: dict[str, sa.ColumnElement],  # type: ignore[type-arg]
+        bbox: list[float],
+        datetime_: str | None,
+        properties: list[tuple[str, str]],
     ) -> list[sa.ColumnElement[bool]]:
-        t = self.table.c
+        t = rel.c
         where: list[sa.ColumnElement[bool]] = []
         if bbox:
             x0, y0, x1, y1 = (bbox[0], bbox[1], bbox[3], bbox[4]) if len(bbox) == 6 else bbox
@@ -323,35 +538,56 @@ class FeatureProvider(Editable, BaseProvider):
             if end is not None:
                 where.append(column <= end)
         for name, raw in properties:
-            column = self.columns[name]
+            column = columns[name]
             if isinstance(column.type, sa.ARRAY):  # province_codes=VN-HN: rows that list it
                 where.append(column.contains(sa.cast([raw], column.type)))
             else:
                 where.append(column == _cast(column, name, raw))
         return where
 
-    def _count(self, conn: Connection, where: list[sa.ColumnElement[bool]]) -> int | None:
+    def _count(
+        self, conn: Connection, rel: Relation, where: list[sa.ColumnElement[bool]]
+    ) -> int | None:
         if not where:
-            # unfiltered: the exact count the table's triggers keep (migration 0004)
+            # unfiltered: the exact count the table's triggers keep (migrations 0004, 0012): of
+            # the published rows of a reviewed table, which every audience sees
             n = conn.execute(
-                sa.text("SELECT n_rows FROM publish.layer_state WHERE layer = :t"),
+                sa.text(
+                    "SELECT coalesce(n_published, n_rows) FROM publish.layer_state WHERE layer = :t"
+                ),
                 {"t": self.table.name},
             ).scalar()
             if n is not None:
                 return int(n)
-        matches = sa.select(sa.literal(1)).select_from(self.table).where(*where)
+        matches = matching(rel, where)
         if _estimated_rows(conn, matches) > ESTIMATE_ABOVE:
             # the planner expects many: counting them would cost more than the page
             return None
-        capped = (
-            sa.select(sa.literal(1)).select_from(self.table).where(*where).limit(EXACT_COUNT_BELOW)
-        )
+        capped = matches.limit(EXACT_COUNT_BELOW)
         n = conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one()
         return int(n) if n < EXACT_COUNT_BELOW else None
+
+    def _order(
+        self,
+        t: Any,
+        columns: dict[str, sa.ColumnElement],  # type: ignore[type-arg]
+        sortby: list[dict[str, str]],
+        keys: list[tuple[sa.Column, bool]] | None,  # type: ignore[type-arg]
+    ) -> list[Any]:
+        """ORDER BY of a page: the keyset's columns, else the sort properties then the id
+        (``t``: the columns of what is read)."""
+        if keys:
+            return [column.desc() if descending else column.asc() for column, descending in keys]
+        return [
+            columns[x["property"]].desc() if x.get("order") == "-" else columns[x["property"]].asc()
+            for x in sortby
+        ] + [t[self.id_field].asc()]
 
     def _features(
         self,
         conn: Connection,
+        rel: Relation,
+        columns: dict[str, sa.ColumnElement],  # type: ignore[type-arg]
         where: list[sa.ColumnElement[bool]],
         offset: int,
         limit: int,
@@ -361,11 +597,20 @@ class FeatureProvider(Editable, BaseProvider):
         keys: list[tuple[sa.Column, bool]] | None = None,  # type: ignore[type-arg]
         crs: OutputCrs | None = None,
     ) -> list[tuple[dict[str, Any], list[Any]]]:
-        t = self.table.c
+        """The page's features (``where`` includes the relation's gate) and their keys."""
+        source: sa.FromClause = rel.source
+        if rel.parts:
+            # the first rows of each part (first_rows), of which the page is taken in order
+            order = self._order(rel.c, columns, sortby, keys)
+            source = first_rows(rel, where, order, offset + limit)
+            columns = {name: source.c[column.name] for name, column in columns.items()}  # type: ignore[attr-defined]
+            keys = [(source.c[c.name], descending) for c, descending in keys] if keys else keys
+            where = []
+        t = source.c
         crs = crs or output_crs(None)
         names = [n for n in self._fields if not select_properties or n in select_properties]
         properties = sa.func.json_build_object(
-            *[x for n in names for x in (sa.literal(n), self.columns[n])]
+            *[x for n in names for x in (sa.literal(n), columns[n])]
         )
         geometry = (
             sa.null()
@@ -378,24 +623,15 @@ class FeatureProvider(Editable, BaseProvider):
             sa.literal("geometry"), geometry,
             sa.literal("properties"), properties,
         )  # fmt: skip
-        if keys:
-            order = [column.desc() if descending else column.asc() for column, descending in keys]
-        else:
-            order = [
-                self.columns[x["property"]].desc()
-                if x.get("order") == "-"
-                else self.columns[x["property"]].asc()
-                for x in sortby
-            ] + [t[self.id_field].asc()]
         key_columns = [column for column, _ in keys] if keys else []
         statement = (
-            sa.select(feature, *key_columns).select_from(self.table).where(*where)
-            .order_by(*order).offset(offset).limit(limit)
+            sa.select(feature, *key_columns).select_from(source).where(*where)
+            .order_by(*self._order(t, columns, sortby, keys)).offset(offset).limit(limit)
         )  # fmt: skip
         return [(row[0], list(row[1:])) for row in conn.execute(statement)]
 
 
-def _estimated_rows(conn: Connection, statement: sa.Select) -> float:  # type: ignore[type-arg]
+def _estimated_rows(conn: Connection, statement: Any) -> float:
     """The planner's estimate of the rows ``statement`` returns (EXPLAIN, nothing run)."""
     compiled = statement.compile(dialect=conn.dialect)
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()

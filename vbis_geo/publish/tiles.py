@@ -16,6 +16,16 @@ seconds and 16 MB. Here, per layer, in WebMercatorQuad and WorldCRS84Quad:
 
 Tiles up to zoom 12 are cached in ``publish.tile_cache`` under the table's version, which every
 change bumps: an edit or a load shows at once.
+
+**Who sees what** (issue 6): each request reads what its audience sees
+(:func:`vbis_geo.publish.features.relation`). Occurrences: the public's grid counts its
+records where the public view places them (a sensitive record at the centre of its cell, so
+no zoom places it more precisely than that), the exact audience's at their points; both count
+published records only (``publish.point_cells`` holds one pyramid per audience, migration
+0012), and points above the grid zooms come from the audience's view. Polygon and facility
+layers: published rows only. The cache is keyed by the audience too: a tile made for one
+audience is never served to the other; and a rebuild of the public points (after a change of
+status) bumps the occurrences' version.
 """
 
 from __future__ import annotations
@@ -28,8 +38,15 @@ from pygeoapi.provider.base import ProviderInvalidQueryError
 from pygeoapi.provider.base_mvt import BaseMVTProvider
 from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdNotFoundError
 
+from vbis_geo.analysis.access import Audience
 from vbis_geo.db.base import Base
-from vbis_geo.publish.features import cache_writer, reader
+from vbis_geo.publish.features import (
+    cache_writer,
+    first_rows,
+    reader,
+    relation,
+    request_audience,
+)
 
 #: pixels of a tile side in MVT coordinates
 EXTENT = 4096
@@ -145,10 +162,14 @@ WORLD_CRS84 = TileMatrixSet(
 )
 MATRIX_SETS = {tms.id: tms for tms in (WEB_MERCATOR, WORLD_CRS84)}
 
-# the publish schema's derived tables (migrations 0003-0005)
-LAYER_STATE = sa.table("layer_state", sa.column("layer"), sa.column("grid_stale"), schema="publish")
+# the publish schema's derived tables (migrations 0003-0005, 0012)
+GRID_STATE = sa.table(
+    "grid_state", *map(sa.column, ("layer", "audience", "stale")), schema="publish"
+)
 POINT_CELLS = sa.table(
-    "point_cells", *map(sa.column, ("layer", "tms", "z", "ix", "iy", "n")), schema="publish"
+    "point_cells",
+    *map(sa.column, ("layer", "audience", "tms", "z", "ix", "iy", "n")),
+    schema="publish",
 )
 GENERALISED = sa.table(
     "generalised", *map(sa.column, ("layer", "id", "band", "geom")), schema="publish"
@@ -216,29 +237,41 @@ class TileProvider(BaseMVTProvider):
             raise ProviderTileNotFoundError(user_msg=f"no tile {zi}/{yi}/{xi} in {tms.id}")
         if not int(self.zoom.get("min", 0)) <= zi <= int(self.zoom.get("max", 22)):
             return b""
-        key = {"layer": self.layer, "tms": tms.id, "z": zi, "x": xi, "y": yi}
-        with reader(self.data) as conn:
+        audience = request_audience()
+        key = {
+            "layer": self.layer,
+            "audience": audience.value,
+            "tms": tms.id,
+            "z": zi,
+            "x": xi,
+            "y": yi,
+        }
+        with reader(self.data, public_points=relation(self.table, audience).public_points) as conn:
             # the table's version, bumped by a trigger on every change: a new version misses
-            # the cache, so an edit or a load shows at once
+            # the cache, so an edit or a load shows at once; and a tile made for one audience is
+            # never served to another
             key["version"], cached = conn.execute(
                 sa.text(
                     "SELECT l.version, c.tile FROM publish.layer_state l "
-                    "LEFT JOIN publish.tile_cache c ON c.layer = :layer AND c.version = l.version "
+                    "LEFT JOIN publish.tile_cache c ON c.layer = :layer "
+                    "AND c.audience = :audience AND c.version = l.version "
                     "AND c.tms = :tms AND c.z = :z AND c.x = :x AND c.y = :y WHERE l.layer = :t"
                 ),
                 {**key, "t": self.table.name},
             ).one_or_none() or (0, None)
             if cached is not None:
                 return bytes(cached)
-            tile = self._render(conn, tms, zi, xi, yi)
+            tile = self._render(conn, tms, zi, xi, yi, audience)
         if tile is None:  # the stored grid is stale: recount it once, then read it
-            tile = self._render_after_rebuild(tms, zi, xi, yi)
+            tile = self._render_after_rebuild(tms, zi, xi, yi, audience)
         if zi <= CACHE_MAX_ZOOM:
             with cache_writer(self.data) as conn:
                 conn.execute(
                     sa.text(
-                        "INSERT INTO publish.tile_cache (layer, version, tms, z, x, y, tile) "
-                        "VALUES (:layer, :version, :tms, :z, :x, :y, :tile) ON CONFLICT DO NOTHING"
+                        "INSERT INTO publish.tile_cache "
+                        "(layer, audience, version, tms, z, x, y, tile) "
+                        "VALUES (:layer, :audience, :version, :tms, :z, :x, :y, :tile) "
+                        "ON CONFLICT DO NOTHING"
                     ),
                     {**key, "tile": tile},
                 )
@@ -251,56 +284,72 @@ class TileProvider(BaseMVTProvider):
         return tile
 
     # -- rendering -------------------------------------------------------------------------------
-    def statement(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        """The one SQL statement that makes tile z/x/y: it returns the MVT (NULL when it would
-        be read from a stale stored grid)."""
+    def statement(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, audience: Audience = Audience.PUBLIC
+    ) -> sa.Select:
+        """The one SQL statement that makes tile z/x/y for ``audience``: it returns the MVT
+        (NULL when it would be read from a stale stored grid)."""
         if self.points and z <= self.grid_until_zoom:
             if z <= GRID_MAX_ZOOM:
-                return self.stored_grid(tms, z, x, y)
-            return self.counted_grid(tms, z, x, y)
+                return self.stored_grid(tms, z, x, y, audience)
+            return self.counted_grid(tms, z, x, y, audience)
         if self.points:
-            return self.point_features(tms, z, x, y)
+            return self.point_features(tms, z, x, y, audience=audience)
         if (band := tms.band(z)) is not None:
-            return self.generalised_features(tms, z, x, y, band)
-        return self.table_features(tms, z, x, y)
+            return self.generalised_features(tms, z, x, y, band, audience)
+        return self.table_features(tms, z, x, y, audience)
 
     def _render(
-        self, conn: sa.Connection, tms: TileMatrixSet, z: int, x: int, y: int
+        self,
+        conn: sa.Connection,
+        tms: TileMatrixSet,
+        z: int,
+        x: int,
+        y: int,
+        audience: Audience = Audience.PUBLIC,
     ) -> bytes | None:
         """The tile, or None when it would come from a stale stored grid. A tile of points
         over :data:`MAX_TILE_BYTES` is made again with proportionally fewer points (the first
         by id), until it fits."""
-        tile = conn.execute(self.statement(tms, z, x, y)).scalar()
+        tile = conn.execute(self.statement(tms, z, x, y, audience)).scalar()
         if tile is None:
             return None
         tile, limit = bytes(tile), self.max_features
         while len(tile) > MAX_TILE_BYTES and self.points and z > self.grid_until_zoom:
             limit = max(1, int(limit * MAX_TILE_BYTES / len(tile) * 0.95))
-            tile = bytes(conn.execute(self.point_features(tms, z, x, y, limit)).scalar() or b"")
+            points = self.point_features(tms, z, x, y, limit, audience)
+            tile = bytes(conn.execute(points).scalar() or b"")
         return tile
 
-    def _render_after_rebuild(self, tms: TileMatrixSet, z: int, x: int, y: int) -> bytes:
-        """Rebuild the stale grid unless another request is at it (then count this tile)."""
+    def _render_after_rebuild(
+        self, tms: TileMatrixSet, z: int, x: int, y: int, audience: Audience
+    ) -> bytes:
+        """Rebuild the audience's stale grid unless another request is at it (then count this
+        tile)."""
+        grid = {"l": self.table.name, "a": audience.value}
         with cache_writer(self.data) as conn:
             conn.execute(sa.text("SET LOCAL statement_timeout = '10min'"))
             locked = conn.execute(
-                sa.text("SELECT pg_try_advisory_xact_lock(hashtext('publish.point_cells:' || :l))"),
-                {"l": self.table.name},
+                sa.text(
+                    "SELECT pg_try_advisory_xact_lock("
+                    "hashtext('publish.point_cells:' || :l || ':' || :a))"
+                ),
+                grid,
             ).scalar()
             if (
                 locked
                 and conn.execute(
-                    sa.text("SELECT grid_stale FROM publish.layer_state WHERE layer = :l"),
-                    {"l": self.table.name},
+                    sa.text(
+                        "SELECT stale FROM publish.grid_state WHERE layer = :l AND audience = :a"
+                    ),
+                    grid,
                 ).scalar()
             ):
-                conn.execute(
-                    sa.text("SELECT publish.rebuild_point_cells(:l)"), {"l": self.table.name}
-                )
+                conn.execute(sa.text("SELECT publish.rebuild_point_cells(:l, :a)"), grid)
         with reader(self.data) as conn:
-            tile = conn.execute(self.stored_grid(tms, z, x, y)).scalar()
+            tile = conn.execute(self.stored_grid(tms, z, x, y, audience)).scalar()
             if tile is None:
-                tile = conn.execute(self.counted_grid(tms, z, x, y)).scalar()
+                tile = conn.execute(self.counted_grid(tms, z, x, y, audience)).scalar()
             return bytes(tile or b"")
 
     def _mvt(self, rows: Any, id_column: str | None = "feature_id") -> sa.Select:  # type: ignore[type-arg]
@@ -314,14 +363,18 @@ class TileProvider(BaseMVTProvider):
             sa.select(rows).where(rows.c.geom.isnot(None)).subquery("rows")
         )
 
-    def stored_grid(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        """The tile from ``publish.point_cells``, or NULL if they are stale (one snapshot)."""
+    def stored_grid(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, audience: Audience = Audience.PUBLIC
+    ) -> sa.Select:
+        """The tile from ``audience``'s grid in ``publish.point_cells``, or NULL if that is
+        stale (one snapshot)."""
         cells = POINT_CELLS
         x0, y0 = x * GRID, y * GRID
         in_tile = (
             sa.select(cells.c.ix, cells.c.iy, cells.c.n)
             .where(
                 cells.c.layer == self.table.name,
+                cells.c.audience == audience.value,
                 cells.c.tms == tms.code,
                 cells.c.z == z,
                 cells.c.ix.between(x0, x0 + GRID - 1),
@@ -329,21 +382,25 @@ class TileProvider(BaseMVTProvider):
             )
             .subquery("cells")
         )
-        state = LAYER_STATE
+        state = GRID_STATE
         tile = self._grid_tile(in_tile, x, y).scalar_subquery()
-        return sa.select(sa.case((state.c.grid_stale, None), else_=tile)).where(
-            state.c.layer == self.table.name
+        return sa.select(sa.case((state.c.stale, None), else_=tile)).where(
+            state.c.layer == self.table.name, state.c.audience == audience.value
         )
 
-    def counted_grid(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        """The same grid counted from the table (zooms beyond the stored ones, or a stale grid
-        another request is rebuilding)."""
-        geom = self.table.c[self.geom_field]
+    def counted_grid(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, audience: Audience = Audience.PUBLIC
+    ) -> sa.Select:
+        """The same grid counted from the audience's relation (zooms beyond the stored ones,
+        or a stale grid another request is rebuilding)."""
+        rel = relation(self.table, audience)
+        geom = rel.c[self.geom_field]
         ix, iy = tms.cell_keys(z, geom)
         x0, y0 = x * GRID, y * GRID
         keys = (
             sa.select(ix.label("ix"), iy.label("iy"))
-            .where(geom.op("&&")(tms.index_box(z, x, y, 0.0)))
+            .select_from(rel.source)
+            .where(geom.op("&&")(tms.index_box(z, x, y, 0.0)), *rel.gate)
             .subquery("keys")
         )
         cells = (
@@ -366,10 +423,13 @@ class TileProvider(BaseMVTProvider):
         ).subquery("rows")
         return self._mvt(rows, None)
 
-    def _columns(self, geom: Any, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
-        """A tile's rows: the geometry clipped to the tile, the id (as the MVT feature id and
-        as an attribute) and the layer's tile fields."""
-        t = self.table.c
+    def _columns(  # type: ignore[type-arg]
+        self, source: Any, geom: Any, tms: TileMatrixSet, z: int, x: int, y: int
+    ) -> sa.Select:
+        """A tile's rows of ``source`` (a relation with the table's columns): the geometry
+        clipped to the tile, the id (as the MVT feature id and as an attribute) and the layer's
+        tile fields."""
+        t = source.c
         return sa.select(
             sa.func.ST_AsMVTGeom(geom, tms.envelope(z, x, y), EXTENT, 64, True).label("geom"),
             t[self.id_field].label("feature_id"),
@@ -378,29 +438,49 @@ class TileProvider(BaseMVTProvider):
         )
 
     def point_features(  # type: ignore[type-arg]
-        self, tms: TileMatrixSet, z: int, x: int, y: int, limit: int | None = None
+        self,
+        tms: TileMatrixSet,
+        z: int,
+        x: int,
+        y: int,
+        limit: int | None = None,
+        audience: Audience = Audience.PUBLIC,
     ) -> sa.Select:
-        """The first points by id in the tile, at most ``limit`` (``max_features``)."""
-        geom = self.table.c[self.geom_field]
-        rows = (
-            self._columns(tms.project(geom), tms, z, x, y)
-            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
-            .order_by(self.table.c[self.id_field])
-            .limit(limit or self.max_features)
-            .subquery("rows")
+        """The first points by id in the tile, at most ``limit`` (``max_features``), from the
+        audience's relation (of the public view of occurrences, from each of its parts:
+        :func:`~vbis_geo.publish.features.first_rows`)."""
+        rel = relation(self.table, audience)
+        geom = rel.c[self.geom_field]
+        first = first_rows(
+            rel,
+            [geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)), *rel.gate],
+            [rel.c[self.id_field]],
+            limit or self.max_features,
         )
-        return self._mvt(rows)
+        rows = self._columns(first, tms.project(first.c[self.geom_field]), tms, z, x, y)
+        return self._mvt(
+            rows.order_by(first.c[self.id_field]).limit(limit or self.max_features).subquery("rows")
+        )
 
     def generalised_features(  # type: ignore[type-arg]
-        self, tms: TileMatrixSet, z: int, x: int, y: int, band: int
+        self,
+        tms: TileMatrixSet,
+        z: int,
+        x: int,
+        y: int,
+        band: int,
+        audience: Audience = Audience.PUBLIC,
     ) -> sa.Select:
-        """Polygons from ``publish.generalised`` at ``band``."""
+        """Polygons from ``publish.generalised`` at ``band`` (which holds every row: joined to
+        the table for its published ones)."""
+        rel = relation(self.table, audience)
         g = GENERALISED
         geom = g.c.geom if tms.srid == 3857 else sa.func.ST_Transform(g.c.geom, 4326)
         rows = (
-            self._columns(geom, tms, z, x, y)
-            .select_from(g.join(self.table, self.table.c[self.id_field] == g.c.id))
+            self._columns(rel.source, geom, tms, z, x, y)
+            .select_from(g.join(rel.source, rel.c[self.id_field] == g.c.id))
             .where(
+                *rel.gate,
                 g.c.layer == self.table.name,
                 g.c.band == band,
                 g.c.geom.op("&&")(tms.mercator_box(z, x, y, 64 / EXTENT)),
@@ -409,14 +489,17 @@ class TileProvider(BaseMVTProvider):
         )
         return self._mvt(rows)
 
-    def table_features(self, tms: TileMatrixSet, z: int, x: int, y: int) -> sa.Select:  # type: ignore[type-arg]
+    def table_features(  # type: ignore[type-arg]
+        self, tms: TileMatrixSet, z: int, x: int, y: int, audience: Audience = Audience.PUBLIC
+    ) -> sa.Select:
         """Polygons beyond the stored bands, only clipped: a pixel there is under 1.2 m, finer
         than the vertex spacing of boundary data, so simplifying (once measured at z13-z14:
         most of the tile's time) would change nothing the tile can show."""
-        geom = self.table.c[self.geom_field]
+        rel = relation(self.table, audience)
+        geom = rel.c[self.geom_field]
         rows = (
-            self._columns(tms.project(geom), tms, z, x, y)
-            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)))
+            self._columns(rel.source, tms.project(geom), tms, z, x, y)
+            .where(geom.op("&&")(tms.index_box(z, x, y, 64 / EXTENT)), *rel.gate)
             .subquery("rows")
         )
         return self._mvt(rows)
