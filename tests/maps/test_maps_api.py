@@ -266,3 +266,40 @@ def test_a_sensitive_taxon_is_drawn_generalised_for_the_public_only(
     token = make_token(engine, admin.id)
     seen = client.get(path, headers={"Authorization": f"Bearer {token}"}).json
     assert {tuple(f["geometry"]["coordinates"]) for f in seen["features"]} == exact
+
+
+def test_a_posted_map_of_proportional_symbols(client, tmp_path, common_taxon) -> None:  # type: ignore[no-untyped-def]
+    body = f"""
+id: counted
+title: {{vi: Số cá thể, en: Individuals counted}}
+layers:
+  - id: records
+    layer: occurrences
+    taxa: {{taxon: "{common_taxon}"}}
+    symbology: {{kind: proportional, field: individual_count, colour: "#0072B2", max_radius: 20}}
+"""
+    style = client.post("/maps/compose?format=style", data=body.encode()).json
+    path = tmp_path / "style.json"
+    path.write_text(json.dumps(style), encoding="utf-8")
+    checked = subprocess.run(
+        [str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
+    radius = style["layers"][-1]["paint"]["circle-radius"]
+    assert radius[0] == "*" and radius[1] == 20  # area proportional: radius by square root
+    legend = style["metadata"]["vbis-geo:legend"][0]["entries"]
+    counts = [
+        f["properties"]["individual_count"] or 0
+        for f in style["sources"]["records-data"]["data"]["features"]
+    ]
+    assert legend[-1]["label"].replace(" ", "") == str(max(counts))
+    assert legend[0]["radius"] == pytest.approx(20 * 0.5)  # a quarter of the value: half the radius
+    png = client.post("/maps/compose?format=png&width=600&height=500", data=body.encode())
+    assert png.status_code == 200
+    refused = client.post(
+        "/maps/compose",
+        data=body.replace("layer: occurrences", "layer: wetlands")
+        .replace('    taxa: {taxon: "' + str(common_taxon) + '"}\n', "")
+        .encode(),
+    )
+    assert refused.status_code == 400 and "for point layers" in refused.get_data(as_text=True)

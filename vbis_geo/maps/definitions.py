@@ -14,8 +14,8 @@ a CQL2 text filter on its fields, with one symbology:
     ``classes`` classes of the number ``field`` by ``method`` (equal_interval, quantiles,
     natural_breaks; vbis_geo/maps/classify.py), coloured along the sequential ``ramp``.
 ``proportional``
-    points (or area centres) as circles whose area is proportional to ``field``, up to
-    ``max_radius`` pixels.
+    points as circles whose area is proportional to ``field`` (e.g. ``individual_count``), up
+    to ``max_radius`` pixels.
 ``density``
     points counted on an equal-area grid of ``cell_km`` km, coloured along ``ramp`` by count.
 
@@ -290,8 +290,8 @@ def _symbology(raw: object, layer: Layer, fields: set[str], where: str) -> Symbo
             hint=f"{kind} takes {', '.join(sorted(KIND_KEYS[kind]))}",
         )
     points = layer.geometry_type in ("Point", "MultiPoint")
-    if kind == "density" and not points:
-        raise InvalidInput(f"{where}: density is for point layers; {layer.id} has polygons")
+    if kind in ("density", "proportional") and not points:
+        raise InvalidInput(f"{where}: {kind} symbols are for point layers; {layer.id} has polygons")
     if "field" in KIND_KEYS[kind] and kind != "density":
         if raw.get("field") not in fields:
             raise InvalidInput(
