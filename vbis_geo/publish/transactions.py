@@ -225,9 +225,13 @@ class Editable:
     def _values(self, feature: dict[str, Any], whole: bool) -> dict[str, Any]:
         """The columns to write from a feature: its geometry and properties, checked."""
         writable = {
-            name: column
-            for name, column in self.columns.items()
-            if name not in SERVER_COLUMNS and getattr(column, "computed", None) is None
+            name: self.table.c[name]
+            for name in self.columns
+            # the table's own columns (not what a view derives, such as generalised_km), less
+            # the server's and the computed ones
+            if name in self.table.c
+            and name not in SERVER_COLUMNS
+            and self.table.c[name].computed is None
         }
         properties = feature.get("properties")
         if properties is None:
