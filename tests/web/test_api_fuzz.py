@@ -96,4 +96,5 @@ def test_every_operation_is_fuzzed(api_schema, api_app) -> None:  # type: ignore
     assert {"GET /api/review/{layer}", "POST /api/review/{layer}/{id}"} <= labels
     assert "GET /api/export/{layer}" in labels
     assert "GET /api/search" in labels
-    assert len(labels) == 20
+    assert "POST /api/contributions" in labels
+    assert len(labels) == 21

@@ -82,6 +82,38 @@ def writer(
             conn.execute(sa.text("SELECT set_config('role', :role, true)"), {"role": previous})
 
 
+@contextmanager
+def public_contribution(conn: Connection, reason: str) -> Iterator[None]:
+    """Run the block as ``vbis_writer`` with no account: a contribution from the public, which
+    the database lets insert draft occurrences only (migration 0015). ``conn`` must be in a
+    transaction; a refusal becomes :class:`~vbis_geo.errors.Forbidden`."""
+    set_change_context(conn, None, reason)
+    previous = conn.execute(
+        sa.text(
+            "SELECT current_setting('role'), set_config('role', :role, true), "
+            "set_config('vbis.account_id', '', true), "
+            "set_config('vbis.contribution', 'public', true)"
+        ),
+        {"role": WRITER_ROLE},
+    ).scalar_one()
+    try:
+        yield
+    except DBAPIError as exc:
+        refusal = refused(exc, "a contribution")
+        if refusal is None:
+            raise
+        raise refusal from None
+    finally:
+        if _usable(conn):
+            conn.execute(
+                sa.text(
+                    "SELECT set_config('role', :role, true), "
+                    "set_config('vbis.contribution', '', true)"
+                ),
+                {"role": previous},
+            )
+
+
 def _usable(conn: Connection) -> bool:
     """Whether the connection's transaction can run statements (it is not aborted)."""
     import psycopg

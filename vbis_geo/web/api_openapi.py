@@ -338,6 +338,38 @@ def paths() -> dict[str, Any]:
                 "responses": {**_ok("matching taxa", {"type": "object"}), **_errors(400)},
             }
         },
+        "/api/contributions": {
+            "post": {
+                "summary": "Send a sighting (with or without an account): it goes in as a "
+                "draft, published after review",
+                "operationId": "contribute",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["scientific_name", "lon", "lat", "event_date"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "scientific_name": {"type": "string", "minLength": 1},
+                                    "lon": {"type": "number", "minimum": 102.14, "maximum": 117},
+                                    "lat": {"type": "number", "minimum": 6.95, "maximum": 23.4},
+                                    "event_date": {"type": "string", "format": "date"},
+                                    "individual_count": {"type": "integer", "minimum": 0},
+                                    "recorded_by": {"type": "string"},
+                                    "occurrence_remarks": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "the draft record's id"},
+                    **_errors(400, 403, 404),
+                },
+            }
+        },
         "/api/search": {
             "get": {
                 "summary": "Protected areas and taxa by name, with or without Vietnamese "

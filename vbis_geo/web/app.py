@@ -9,6 +9,7 @@ from vbis_geo.web import (
     accounts,
     api,
     api_openapi,
+    contributions,
     db,
     errors,
     exports,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, mount_ogc: bool = True) -> F
     app.register_blueprint(exports.bp, url_prefix="/api")
     app.register_blueprint(api_openapi.bp, url_prefix="/api")
     app.register_blueprint(search.bp, url_prefix="/api")
+    app.register_blueprint(contributions.bp, url_prefix="/api")
     app.register_blueprint(maps.bp, url_prefix="/maps")
     if mount_ogc:
         ogc.init_app(app, settings)
