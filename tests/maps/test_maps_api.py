@@ -28,18 +28,6 @@ STOCK = [
 ]
 
 
-@pytest.fixture(scope="module")
-def common_taxon(engine) -> int:  # type: ignore[no-untyped-def]
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text(
-                    "SELECT taxon_id FROM occurrences GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-                )
-            ).scalar_one()
-        )
-
-
 def _args(map_id: str, taxon: int) -> str:
     return f"?taxon={taxon}" if map_id == "taxon_distribution" else ""
 

@@ -32,23 +32,9 @@ def _has_colour(image: np.ndarray, hex_colour: str, tolerance: int = 6) -> bool:
     )
 
 
-@pytest.fixture(scope="module")
-def taxon(engine):  # type: ignore[no-untyped-def]
-    import sqlalchemy as sa
-
-    with engine.connect() as conn:
-        return str(
-            conn.execute(
-                sa.text(
-                    "SELECT taxon_id FROM occurrences GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-                )
-            ).scalar_one()
-        )
-
-
 @pytest.mark.parametrize("map_id", sorted(MAPS))
-def test_png_is_the_size_asked_and_shows_its_legend(conn, taxon, map_id):  # type: ignore[no-untyped-def]
-    extra = {"taxon": taxon} if "taxon" in MAPS[map_id].parameters else {}
+def test_png_is_the_size_asked_and_shows_its_legend(conn, common_taxon, map_id):  # type: ignore[no-untyped-def]
+    extra = {"taxon": str(common_taxon)} if "taxon" in MAPS[map_id].parameters else {}
     result = composed(conn, map_id, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. "Glyph ... missing from font": a wrong letter

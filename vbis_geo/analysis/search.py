@@ -46,6 +46,11 @@ def fold(text: str) -> str:
     return fold_diacritics(text).lower()
 
 
+def like_escape(text: str) -> str:
+    """``text`` for a LIKE pattern, its wildcards and escape character taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search(conn: Connection, q: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
     """Protected areas in force (published) and taxa whose names contain ``q``."""
     q = q.strip()
@@ -56,8 +61,8 @@ def search(conn: Connection, q: str, limit: int = 10) -> dict[str, list[dict[str
         raise InvalidInput("limit: expected a whole number from 1 to 50")
     folded = fold(q)
     params = {
-        "contains": f"%{_like_escape(folded)}%",
-        "starts": f"{_like_escape(folded)}%",
+        "contains": f"%{like_escape(folded)}%",
+        "starts": f"{like_escape(folded)}%",
         "limit": limit,
     }
     names = [folded_sql(f"pa.{c}") for c in ("name_vi", "name_en", "code")]
@@ -108,7 +113,3 @@ def search(conn: Connection, q: str, limit: int = 10) -> dict[str, list[dict[str
         ],
         "taxa": [dict(r._mapping) for r in taxa],
     }
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -165,23 +165,23 @@ class Editable:
         """The stored row (its rule columns), after checking the principal may change it."""
         from vbis_geo.auth.scope import existing_row_refusal
 
+        table = self.table
+        others = [c for c in table.columns if c.name != self.geom_field]
         row = (
-            conn.execute(sa.select(self.table).where(self.table.c[self.id_field] == row_id))
+            conn.execute(
+                sa.select(
+                    *others, sa.func.ST_AsText(table.c[self.geom_field]).label(self.geom_field)
+                ).where(table.c[self.id_field] == row_id)
+            )
             .mappings()
             .first()
         )
         if row is None:
-            raise ProviderItemNotFoundError(user_msg=f"no feature {row_id} in {self.table.name}")
-        refusal = existing_row_refusal(conn, principal, self.table.name, row_id)
+            raise ProviderItemNotFoundError(user_msg=f"no feature {row_id} in {table.name}")
+        refusal = existing_row_refusal(conn, principal, table.name, row_id)
         if refusal:
             raise ProviderForbiddenError(user_msg=refusal)
-        current = dict(row)
-        current[self.geom_field] = conn.execute(
-            sa.select(sa.func.ST_AsText(self.table.c[self.geom_field])).where(
-                self.table.c[self.id_field] == row_id
-            )
-        ).scalar_one()
-        return current
+        return dict(row)  # the geometry as WKT, as the scope rules and _sql() take it
 
     def _check(
         self,

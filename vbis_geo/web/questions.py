@@ -27,6 +27,7 @@ from vbis_geo.analysis import species as species_q
 from vbis_geo.analysis.access import Audience, audience
 from vbis_geo.analysis.assignment import ensure_current
 from vbis_geo.analysis.inputs import plain_text
+from vbis_geo.analysis.search import like_escape
 from vbis_geo.analysis.taxa import TaxonFilter
 from vbis_geo.errors import InvalidInput
 from vbis_geo.web import db
@@ -150,13 +151,9 @@ def taxa_search() -> Response:
             "OR vernacular_name_en ILIKE :pattern "
             "ORDER BY similarity(scientific_name, :q) DESC, scientific_name LIMIT :limit"
         ),
-        {"pattern": f"%{_like_escape(q)}%", "q": q, "limit": limit},
+        {"pattern": f"%{like_escape(q)}%", "q": q, "limit": limit},
     )
     return current_app.json.response({"taxa": [dict(r._mapping) for r in rows]})
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/taxa/<int:taxon_id>/protected-areas")
