@@ -131,6 +131,10 @@ def test_switching_language_and_clicking_the_map(browser, live_server) -> None: 
     page.mouse.click(x, y)
     page.wait_for_selector("#here-section:not([hidden]) p")
     assert "Cuc Phuong" in page.inner_text("#here")  # its English name
+    # the features under the click, with their attributes (from the tiles)
+    page.wait_for_selector("#info-section:not([hidden]) .feature")
+    info = page.inner_text("#info")
+    assert "Cuc Phuong National Park" in info and "PA-CUC-PHUONG" in info
     # the reserve clicked on the map: its species
     page.wait_for_selector("#species-list li")
     assert page.inner_text("#species-area") == "Cuc Phuong National Park"
