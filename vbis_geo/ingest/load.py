@@ -23,14 +23,16 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 import pandas as pd
+import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 import sqlalchemy as sa
@@ -43,8 +45,14 @@ from vbis_geo.ingest import coordinates as coords
 from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
 from vbis_geo.ingest.sources import SourceTable, blank_to_none, read_source
 from vbis_geo.ingest.targets import Target, normalise_name, target
-from vbis_geo.ingest.taxa import CLASSIFICATION, add_taxon, match_names
-from vbis_geo.ingest.values import convert_column, numbers, parse_dates, reject_cells
+from vbis_geo.ingest.taxa import CLASSIFICATION, NameMatch, add_taxon, match_names
+from vbis_geo.ingest.values import (
+    convert_column,
+    is_arrow_text,
+    numbers,
+    parse_dates,
+    reject_cells,
+)
 
 if TYPE_CHECKING:
     from vbis_geo.auth.principal import Principal
@@ -197,6 +205,8 @@ def ingest_table(
     mapping = Mapping.read(options.mapping, tgt) if options.mapping else None
     raw = map_columns(tgt, source.frame, mapping, report)
     rows = source.row_numbers
+    if _sliced_load(conn, tgt, source, raw, report, options):
+        return report
     _progress(options, "validating", 0, 1)
     columns = convert_fields(tgt, raw, rows, report)
     if tgt.layer.id == "taxa":
@@ -340,6 +350,136 @@ def _row_mask(report: Report, rows: np.ndarray, action: str) -> np.ndarray:
     return np.isin(rows, np.fromiter(report.rows_with(action), dtype=np.int64))
 
 
+# -- sliced loads ------------------------------------------------------------------------------
+#: A load of at least this many rows into an empty table is checked and sent in slices of
+#: :data:`SLICE_ROWS`: the server stores one slice while Python checks the next.
+SLICED_MIN_ROWS = 400_000
+SLICE_ROWS = 200_000
+
+
+class _Unclean(Exception):
+    """A slice has a rejected row or a file error: the whole-file path takes over."""
+
+
+def _sliced_load(
+    conn: Connection,
+    tgt: Target,
+    source: SourceTable,
+    raw: dict[str, pd.Series],
+    report: Report,
+    options: IngestOptions,
+) -> bool:
+    """Load a large file of points into an empty table slice by slice; True when loaded.
+
+    Each slice of :data:`SLICE_ROWS` rows goes through the same checks as a whole file
+    (:func:`convert_fields`, :func:`build_geometries`, :func:`match_taxa`, keys, generalised
+    rows), on the names' matches and the outline read once before, and is sent into the COPY
+    while the next is checked. It is optimistic: the first rejected row, file error, key
+    repeated across slices or broken CHECK rule undoes everything (``report`` is as it was)
+    and returns False, and the whole-file path then checks the file as one and writes the
+    report it always writes. A clean file gets the report the whole-file path would give:
+    the same row issues, and its file-level notes once.
+    """
+    if not _may_slice(conn, tgt, source, raw, options):
+        return False
+    before = list(report.issues)
+    region = vietnam_region(conn, options.province)
+    names = raw["scientific_name"].str.strip().dropna().unique()
+    known = match_names(conn, list(names), accept_synonyms=options.accept_synonyms)
+    n = len(source.row_numbers)
+    keys: list[pd.DataFrame] = []
+
+    def checked(start: int) -> dict[str, pd.Series]:
+        part = slice(start, start + SLICE_ROWS)
+        rows = source.row_numbers[part]
+        raw_part = {k: v.iloc[part].reset_index(drop=True) for k, v in raw.items()}
+        geometry = source.geometry[part] if source.geometry is not None else None
+        piece = replace(source, frame=source.frame.iloc[:0], geometry=geometry)
+        _progress(options, "validating", start, n)
+        columns = convert_fields(tgt, raw_part, rows, report)
+        columns["geom"] = build_geometries(
+            conn, tgt, piece, raw_part, rows, options, report, region=region
+        )
+        columns["taxon_id"] = match_taxa(conn, raw_part, rows, report, options, {}, known)
+        _reject_duplicate_keys(tgt, columns, rows, report)
+        _reject_generalised(raw_part, rows, report)
+        if not report.ok:
+            raise _Unclean()
+        keys.append(pd.DataFrame({k: columns[k] for k in tgt.key}))
+        return columns
+
+    def slices(first: dict[str, pd.Series], extra: dict[str, np.ndarray]) -> Iterator[pa.Table]:
+        columns = first
+        for start in range(0, n, SLICE_ROWS):
+            if start:
+                columns = checked(start)
+            size = len(columns["geom"])
+            keep = np.ones(size, dtype=bool)
+            yield from _copy_chunks(
+                tgt,
+                columns,
+                names_of(columns),
+                keep,
+                {k: v[:size] for k, v in extra.items()},
+                points_as_xy=False,
+            )
+        every = pd.concat(keys, ignore_index=True)
+        if _any_repeated(every[every.notna().all(axis=1)]):
+            raise _Unclean()  # a key repeated in two slices: the whole-file path names both
+
+    def names_of(columns: dict[str, pd.Series]) -> list[str]:
+        table = tgt.table
+        return [c for c in columns if c in table.c and c not in ("id", "geom")] + ["geom"]
+
+    savepoint = conn.begin_nested()
+    try:
+        first = checked(0)
+        dataset_id = record_dataset(conn, tgt, source, options, report)
+        rebuild = _drop_for_bulk(conn, tgt.table.name, unique=True)
+        extra = {"dataset_id": np.full(SLICE_ROWS, dataset_id, dtype=np.int64)}
+        report.n_inserted = _copy(conn, tgt.table.name, slices(first, extra), n, options)
+        _restore(conn, rebuild, options)
+    except (_Unclean, psycopg.errors.CheckViolation):
+        savepoint.rollback()
+        report.issues = before
+        report.source_crs = report.dataset_code = None
+        report.n_inserted = 0
+        return False
+    conn.execute(sa.text(f"ANALYZE {_quote(tgt.table.name)}"))
+    finish_dataset(conn, tgt, dataset_id, report)
+    savepoint.commit()
+    # each slice noted what concerns the whole file (a CRS assumed, say): once is enough
+    report.issues = list(dict.fromkeys(report.issues))
+    report.written = True
+    return True
+
+
+def _may_slice(
+    conn: Connection,
+    tgt: Target,
+    source: SourceTable,
+    raw: dict[str, pd.Series],
+    options: IngestOptions,
+) -> bool:
+    """Whether :func:`_sliced_load` applies: the operator loading a large file of points with
+    names into an empty table of occurrences (no derived or referenced columns), nothing to
+    add to the backbone. Checking emptiness locks the table for the load."""
+    table = tgt.table
+    return (
+        len(source.row_numbers) >= SLICED_MIN_ROWS
+        and not options.dry_run
+        and options.principal is None
+        and not options.add_taxa
+        and tgt.is_point
+        and "scientific_name" in raw
+        and "dataset_id" in table.c
+        and "province_codes" not in table.c
+        and "protected_area_code" not in tgt.fields
+        and all(k in tgt.fields for k in tgt.key)
+        and _empty_and_locked(conn, table.name)
+    )
+
+
 # -- mapping ------------------------------------------------------------------------------------
 def map_columns(
     tgt: Target, frame: pd.DataFrame, mapping: Mapping | None, report: Report
@@ -466,8 +606,10 @@ def build_geometries(
     rows: np.ndarray,
     options: IngestOptions,
     report: Report,
+    region: coords.Region | None = None,
 ) -> np.ndarray:
-    """Geometries in EPSG:4326, checked and repaired; None for rejected rows."""
+    """Geometries in EPSG:4326, checked and repaired; None for rejected rows. ``region``, when
+    given, is :func:`vietnam_region` read before (no query then)."""
     datum_values = (
         set(raw["geodetic_datum"].dropna().unique()) if "geodetic_datum" in raw else set()
     )
@@ -543,7 +685,7 @@ def build_geometries(
         return np.empty(len(rows), dtype=object)
     _progress(options, "reprojecting", 0, 1)
     lonlat = coords.transform_geometries(geoms, crs)
-    region = vietnam_region(conn, options.province)
+    region = region or vietnam_region(conn, options.province)
     good = coords.check_location(lonlat, rows, region, report, crs=crs, raw_geoms=geoms)
     if report.file_errors:
         return np.empty(len(rows), dtype=object)
@@ -679,9 +821,11 @@ def match_taxa(
     report: Report,
     options: IngestOptions,
     new_taxa: dict[str, NewTaxon],
+    known: dict[str, NameMatch] | None = None,
 ) -> pd.Series:
     """``taxon_id`` per row from the names (read only); unmatched names are rejected with
     suggestions, or, with ``add_taxa``, collected in ``new_taxa`` to be added when writing.
+    ``known`` holds the matches of the names, when read before (no query then).
     """
     if "scientific_name" not in raw:
         report.add(
@@ -693,8 +837,11 @@ def match_taxa(
         )
         return pd.Series([None] * len(rows), dtype=object)
     names = raw["scientific_name"].str.strip()
-    matches = match_names(
-        conn, list(names.dropna().unique()), accept_synonyms=options.accept_synonyms
+    distinct = list(names.dropna().unique())
+    matches = (
+        {name: known[name] for name in distinct}
+        if known is not None
+        else match_names(conn, distinct, accept_synonyms=options.accept_synonyms)
     )
     ids: dict[str, int | None] = {}
     for name, match in matches.items():
@@ -798,11 +945,13 @@ def _reject_duplicate_keys(
     keys = [k for k in tgt.key if k in columns]
     if len(keys) != len(tgt.key):
         return
-    frame = pd.DataFrame({k: columns[k].astype(object) for k in keys})
+    frame = pd.DataFrame(
+        {k: columns[k] if is_arrow_text(columns[k]) else columns[k].astype(object) for k in keys}
+    )
     present = frame.notna().all(axis=1).to_numpy()
-    dup = present & frame.duplicated(keep=False).to_numpy()
-    if not dup.any():
+    if not _any_repeated(frame[present]):
         return
+    dup = present & frame.duplicated(keep=False).to_numpy()
     first_row: dict[tuple[object, ...], int] = {}
     for i in np.flatnonzero(dup):
         key = tuple(frame.iloc[i])
@@ -817,6 +966,15 @@ def _reject_duplicate_keys(
             f"a unique {'/'.join(keys)} per row",
             "/".join(map(str, key)),
         )
+
+
+def _any_repeated(keys: pd.DataFrame) -> bool:
+    """Whether a row of ``keys`` (no missing values) comes more than once."""
+    if keys.shape[1] == 1 and is_arrow_text(keys.iloc[:, 0]):
+        # Arrow's hash count: a tenth of the time of pandas' duplicated() on a million keys
+        values = pa.array(keys.iloc[:, 0])
+        return pc.count_distinct(values, mode="all").as_py() < len(values)
+    return bool(keys.duplicated().any())
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -1165,18 +1323,25 @@ BULK_MIN_ROWS = 100_000
 
 
 def _drop_for_bulk(conn: Connection, table: str, *, unique: bool) -> list[str]:
-    """Drop ``table``'s foreign keys, non-unique indexes and (with ``unique``) unique
-    constraints; returns the statements that restore them. Restoring validates every row at
+    """Drop ``table``'s foreign keys, non-unique indexes and (with ``unique``) its primary key
+    and unique constraints, unless something depends on them; returns the statements that
+    restore them. Restoring validates every row at
     once (a foreign key is checked by one join, uniqueness by the sorted index build), which is
     what makes a bulk load fast; all of it inside the load's transaction.
     """
     restore: list[str] = []
-    kinds = ("u", "f") if unique else ("f",)
+    kinds = ("p", "u", "f") if unique else ("f",)
     constraints = conn.execute(
         sa.text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = CAST(:t AS regclass) AND contype = ANY(:kinds) "
-            "ORDER BY contype DESC"  # unique constraints first, then foreign keys
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.conrelid = CAST(:t AS regclass) AND c.contype = ANY(:kinds) "
+            # a key that a foreign key or a view (GROUP BY on the key) depends on stays
+            "AND (c.contype = 'f' OR NOT EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.deptype = 'n' AND ((d.refclassid = 'pg_constraint'::regclass "
+            "AND d.refobjid = c.oid) OR (d.refclassid = 'pg_class'::regclass "
+            "AND d.refobjid = c.conindid)))) "
+            # the primary key first, then unique constraints, then foreign keys
+            "ORDER BY array_position(ARRAY['p', 'u', 'f'], c.contype::text)"
         ),
         {"t": table, "kinds": list(kinds)},
     ).all()
@@ -1232,12 +1397,15 @@ def _copy_chunks(
     columns, one value per row of ``keep``.
     """
     kept = np.flatnonzero(keep)
-    values = {
-        name: np.asarray(columns[name], dtype=object)
-        if name == "geom"
-        else columns[name].to_numpy(dtype=object)
-        for name in names
-    }
+    values: dict[str, np.ndarray | pa.Array] = {}
+    for name in names:
+        if name == "geom":
+            values[name] = np.asarray(columns[name], dtype=object)
+        elif is_arrow_text(columns[name]) and _kind(tgt, name) == "text":
+            text = pa.array(columns[name])  # Arrow already: taken as it is
+            values[name] = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        else:
+            values[name] = columns[name].to_numpy(dtype=object)
     for start in range(0, max(len(kept), 1), COPY_CHUNK_ROWS):
         part = kept[start : start + COPY_CHUNK_ROWS]
         arrays = {}
@@ -1253,15 +1421,21 @@ def _copy_chunks(
                     wkb = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
                     arrays["geom"] = pa.array(wkb if len(geoms) else [], type=pa.string())
                 continue
-            kind = (
-                tgt.fields[name].kind
-                if name in tgt.fields
-                else ("integer" if name.endswith("_id") else "date")
-            )
-            arrays[name] = _arrow(values[name][part], kind)
+            column = values[name]
+            if isinstance(column, pa.Array):
+                arrays[name] = column.take(part)
+            else:
+                arrays[name] = _arrow(column[part], _kind(tgt, name))
         for name, column in extra.items():
             arrays[name] = pa.array(column[part])
         yield pa.table(arrays)
+
+
+def _kind(tgt: Target, name: str) -> str:
+    """The value kind of column ``name``: its field's, else a derived id or date."""
+    if name in tgt.fields:
+        return tgt.fields[name].kind
+    return "integer" if name.endswith("_id") else "date"
 
 
 #: the hex digits of each byte value, as two ASCII bytes in one little-endian uint16
@@ -1364,7 +1538,11 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
             f"floor(ST_YMin(b) / {EXTENT_CELL_M}) * {EXTENT_CELL_M}, "
             f"(floor(ST_XMax(b) / {EXTENT_CELL_M}) + 1) * {EXTENT_CELL_M}, "
             f"(floor(ST_YMax(b) / {EXTENT_CELL_M}) + 1) * {EXTENT_CELL_M}, 6933), 4326) "
-            "FROM (SELECT ST_Extent(ST_Transform(geom, 6933))::geometry AS b) AS e)"
+            # EPSG:6933 is cylindrical: x follows longitude and y latitude, each monotonically,
+            # so the box of the transformed points is the transformed box of the points (one
+            # transformation, not one per point)
+            "FROM (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 4326), 6933) "
+            "AS b) AS e)"
         )
     if "dataset_id" not in tgt.table.c:
         conn.execute(

@@ -90,7 +90,15 @@ def _text(
         bad = present & values.isna().to_numpy()
     elif spec.max_length:
         bad = present & (values.str.len().fillna(0).to_numpy() > spec.max_length)
-    return values.where(~bad, None).astype(object), bad
+    kept = values.where(~bad, None)
+    # Arrow-backed text (a CSV) stays so: no Python object per cell, and it goes to the COPY
+    # as it is; other sources' cells are Python strings
+    return (kept if is_arrow_text(kept) else kept.astype(object)), bad
+
+
+def is_arrow_text(values: pd.Series) -> bool:
+    """True for pandas' Arrow-backed text (missing cells are NaN, never None)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
 def _integer(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]:

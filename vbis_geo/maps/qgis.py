@@ -64,7 +64,9 @@ def sld(composed: ComposedMap, item: ComposedLayer) -> bytes:
         if from_api
         else f"/ogc/collections/{item.map_layer.layer.id}"
     )
-    ET.SubElement(description, f"{{{SE}}}Abstract").text = (
+    ET.SubElement(
+        description, f"{{{SE}}}Abstract"
+    ).text = (
         f"{item.map_layer.title[composed.lang]}: for the layer {source}. {composed.attribution}."
     )
     fts = ET.SubElement(style, f"{{{SE}}}FeatureTypeStyle")

@@ -1,0 +1,150 @@
+"""A large load into an empty table is checked and sent in slices (the server stores one while
+Python checks the next). It must write what the whole-file path writes and report what it
+reports; a bad row in any slice, a key repeated across slices or a broken rule undoes it, and
+the whole-file path then reports the file as it always does, with nothing written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from tests.ingest.helpers import counts, ingest
+from tests.ingest.test_bulk import definitions
+from vbis_geo.analysis.access import Audience
+from vbis_geo.export import ExportFilters, export_layer
+from vbis_geo.ingest import load
+from vbis_geo.ingest.report import Report
+
+pytestmark = pytest.mark.db
+
+#: every column a load writes (not the identity, the timestamps or the dataset, which differ)
+LOADED = (
+    "SELECT occurrence_id, taxon_id, basis_of_record, event_date, event_date_end, recorded_by, "
+    "individual_count, coordinate_uncertainty_m, locality, verbatim_scientific_name, "
+    "occurrence_remarks, ST_AsEWKT(geom), review_status FROM occurrences"
+)
+
+
+@pytest.fixture
+def exported(conn, tmp_path: Path, monkeypatch) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The exact records as a Darwin Core CSV (``tmp_path / 'export.csv'``), the table emptied,
+    and slices of 300 rows for any load of 600 or more."""
+    monkeypatch.setattr(load, "BULK_MIN_ROWS", 1000)
+    monkeypatch.setattr(load, "SLICED_MIN_ROWS", 600)
+    monkeypatch.setattr(load, "SLICE_ROWS", 300)
+    path = tmp_path / "export.csv"
+    export_layer(conn, "occurrences", "csv", path, ExportFilters(), audience=Audience.EXACT)
+    conn.execute(sa.text("DELETE FROM occurrences"))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert len(frame) >= 1000  # four slices at least
+    return frame
+
+
+def load_both_ways(conn, path: Path, monkeypatch, **options: object):  # type: ignore[no-untyped-def]
+    """(report, rows, stages) of the sliced load, undone, then of the whole-file load."""
+    out = []
+    for sliced in (True, False):
+        if not sliced:
+            monkeypatch.setattr(load, "SLICED_MIN_ROWS", 10**9)
+        stages: list[tuple[str, int]] = []
+        attempt = conn.begin_nested()
+        report = ingest(
+            conn,
+            "occurrences",
+            path,
+            progress=lambda stage, done, total: stages.append((stage, done)),  # noqa: B023
+            **options,
+        )
+        rows = sorted(conn.execute(sa.text(LOADED)).all(), key=str)
+        if sliced:
+            attempt.rollback()
+        else:
+            attempt.commit()
+        out.append((report, rows, stages))
+    return out
+
+
+def issues(report: Report) -> Counter:
+    return Counter(tuple(i.as_dict().values()) for i in report.issues)
+
+
+def test_a_large_load_goes_in_slices_and_writes_what_the_whole_file_path_writes(
+    conn, exported: pd.DataFrame, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    before = definitions(conn)
+    (sliced, sliced_rows, stages), (whole, whole_rows, whole_stages) = load_both_ways(
+        conn, tmp_path / "export.csv", monkeypatch
+    )
+    # slices checked one after the other, while the COPY runs
+    assert [done for stage, done in stages if stage == "validating"][:4] == [0, 300, 600, 900]
+    assert not any(stage == "validating" and done for stage, done in whole_stages)
+    assert sliced.written and whole.written
+    assert sliced.n_inserted == whole.n_inserted == len(exported)
+    assert sliced_rows == whole_rows and len(sliced_rows) == len(exported)
+    # the same report: row issues and file notes (each once, though every slice noted them)
+    assert issues(sliced) == issues(whole)
+    assert sliced.source_crs == whole.source_crs and sliced.columns == whole.columns
+    assert definitions(conn) == before
+    dataset = conn.execute(
+        sa.text("SELECT n_loaded, extent IS NOT NULL FROM datasets WHERE code = :code"),
+        {"code": whole.dataset_code},
+    ).one()
+    assert tuple(dataset) == (len(exported), True)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "problem"),
+    [
+        # a bad cell in the last slice
+        (-3, "individualCount", "twelve", "not a whole number"),
+        # a point in the sea off Africa, in the third slice
+        (650, "decimalLongitude", "10.5", "outside Vietnam and its waters"),
+        # a CHECK rule of the table, seen only by the database, in the second slice
+        (310, "coordinateUncertaintyInMeters", "0", "breaks the rule uncertainty_positive"),
+    ],
+)
+def test_a_bad_row_in_any_slice_leaves_the_table_as_it_was(
+    conn, exported: pd.DataFrame, tmp_path: Path, monkeypatch, row, column, value, problem
+) -> None:  # type: ignore[no-untyped-def]
+    frame = exported.copy()
+    index = row % len(frame)
+    frame.loc[index, column] = value
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    before, tables = definitions(conn), counts(conn)
+    stages: list[tuple[str, int]] = []
+    report = ingest(
+        conn, "occurrences", path, progress=lambda stage, done, total: stages.append((stage, done))
+    )
+    assert any(stage == "validating" and done for stage, done in stages)  # slices were tried
+    assert not report.written and report.n_inserted == 0
+    [issue] = [i for i in report.issues if i.action == "rejected"]
+    assert (issue.row, issue.problem.split(" (")[0]) == (index + 2, problem)  # the file's line
+    assert counts(conn) == tables and definitions(conn) == before
+    # the whole-file path's report, word for word
+    monkeypatch.setattr(load, "SLICED_MIN_ROWS", 10**9)
+    assert issues(ingest(conn, "occurrences", path)) == issues(report)
+    # and with skip_rejected, every other row
+    monkeypatch.setattr(load, "SLICED_MIN_ROWS", 600)
+    skipped = ingest(conn, "occurrences", path, skip_rejected=True)
+    assert skipped.written and skipped.n_inserted == len(frame) - 1
+    assert definitions(conn) == before
+
+
+def test_a_key_repeated_in_two_slices_is_reported_on_both_rows(
+    conn, exported: pd.DataFrame, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    frame = exported.copy()
+    frame.loc[900, "occurrenceID"] = frame.loc[10, "occurrenceID"]
+    path = tmp_path / "repeated.csv"
+    frame.to_csv(path, index=False)
+    tables = counts(conn)
+    report = ingest(conn, "occurrences", path)
+    assert not report.written
+    rejected = sorted((i.row, i.field) for i in report.issues if i.action == "rejected")
+    assert rejected == [(12, "occurrence_id"), (902, "occurrence_id")]
+    assert counts(conn) == tables
