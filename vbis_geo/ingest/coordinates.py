@@ -194,6 +194,18 @@ def _share_inside(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray, region: Regio
     return float(shapely.contains_xy(area, lon, lat).mean())
 
 
+def transform_points(
+    x: np.ndarray, y: np.ndarray, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates in EPSG:4326 lon/lat (NaN stays NaN), as :func:`transform_geometries`."""
+    if crs.equals(WGS84, ignore_axis_order=True):
+        return x, y
+    lon, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    present = ~np.isnan(x) & ~np.isnan(y)
+    lon[present], lat[present] = to_wgs84(crs).transform(x[present], y[present])
+    return lon, lat
+
+
 def transform_geometries(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     """``geoms`` in EPSG:4326 lon/lat, transformed with :func:`vbis_geo.geodesy.to_wgs84`."""
     if crs.equals(WGS84, ignore_axis_order=True):
@@ -232,7 +244,74 @@ def check_location(
     extended = present & ~inside & (shapely.get_type_id(geoms) > 0)
     if extended.any():
         inside[extended] = shapely.dwithin(region.vietnam, geoms[extended], region.margin_deg)
-    swapped = np.zeros(len(geoms), dtype=bool)
+    return _located(
+        probe_x,
+        probe_y,
+        present,
+        inside,
+        rows,
+        region,
+        report,
+        crs=crs,
+        vertices=lambda mask: sample_vertices(geoms[mask]),
+        raw_vertices=lambda mask: sample_vertices(raw_geoms[mask]),
+    )
+
+
+def check_point_location(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    rows: np.ndarray,
+    region: Region,
+    report: Report,
+    *,
+    crs: pyproj.CRS,
+    raw_x: np.ndarray,
+    raw_y: np.ndarray,
+) -> np.ndarray:
+    """:func:`check_location` for points given as coordinates (NaN where none): the same
+    checks and report, with no geometry object per point."""
+    present = ~np.isnan(lon) & ~np.isnan(lat)
+    inside = np.zeros(len(lon), dtype=bool)
+    inside[present] = region.contains_xy(lon[present], lat[present])
+    return _located(
+        lon,
+        lat,
+        present,
+        inside,
+        rows,
+        region,
+        report,
+        crs=crs,
+        vertices=lambda mask: _spread(lon[mask], lat[mask]),
+        raw_vertices=lambda mask: _spread(raw_x[mask], raw_y[mask]),
+    )
+
+
+def _spread(x: np.ndarray, y: np.ndarray, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` of the points spread evenly (:func:`sample_vertices` for points)."""
+    if len(x) > n:
+        pick = np.linspace(0, len(x) - 1, n).astype(int)
+        return x[pick], y[pick]
+    return x, y
+
+
+def _located(
+    probe_x: np.ndarray,
+    probe_y: np.ndarray,
+    present: np.ndarray,
+    inside: np.ndarray,
+    rows: np.ndarray,
+    region: Region,
+    report: Report,
+    *,
+    crs: pyproj.CRS,
+    vertices: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    raw_vertices: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """The verdicts of :func:`check_location` from one probe coordinate per feature and which
+    are inside; ``vertices``/``raw_vertices`` sample the (raw) vertices of the masked rows."""
+    swapped = np.zeros(len(present), dtype=bool)
     outside_now = present & ~inside
     swapped[outside_now] = region.contains_xy(probe_y[outside_now], probe_x[outside_now])
     outside = present & ~inside
@@ -247,9 +326,9 @@ def check_location(
             "longitude (easting) first, latitude (northing) second; in Vietnamese survey "
             "tables X is the northing; fix the mapping (--mapping) or the columns",
         )
-        return np.zeros(len(geoms), dtype=bool)
+        return np.zeros(len(present), dtype=bool)
     if n_present and outside.sum() >= MAJORITY * n_present and crs.is_projected:
-        raw_x, raw_y = sample_vertices(raw_geoms[present])
+        raw_x, raw_y = raw_vertices(present)
         report.add(
             None,
             "crs",
@@ -258,7 +337,7 @@ def check_location(
             f"{crs_label(crs)}",
             "the CRS the file is really in" + _suggest(raw_x, raw_y, region),
         )
-        return np.zeros(len(geoms), dtype=bool)
+        return np.zeros(len(present), dtype=bool)
     for i in np.flatnonzero(outside):
         hint = " (latitude and longitude swapped?)" if swapped[i] else ""
         report.add(
@@ -272,10 +351,10 @@ def check_location(
     good = present & inside
     if region.province is not None and good.any():
         area = region.province.buffer(PROVINCE_MARGIN_DEG)
-        sample_x, sample_y = sample_vertices(geoms[good])
+        sample_x, sample_y = vertices(good)
         in_province = shapely.contains_xy(area, sample_x, sample_y)
         if in_province.mean() < MAJORITY:
-            raw_x, raw_y = sample_vertices(raw_geoms[good])
+            raw_x, raw_y = raw_vertices(good)
             report.add(
                 None,
                 "crs",
@@ -285,7 +364,7 @@ def check_location(
                 "the CRS the file is really in (a TM-3 file with the wrong central meridian?)"
                 + _suggest(raw_x, raw_y, region),
             )
-            return np.zeros(len(geoms), dtype=bool)
+            return np.zeros(len(present), dtype=bool)
     return good
 
 

@@ -55,6 +55,8 @@ from vbis_geo.ingest.values import (
 )
 
 if TYPE_CHECKING:
+    import pyproj
+
     from vbis_geo.auth.principal import Principal
 
 #: ISO 3166-2 codes of the 63 provinces (valid until 2025-06-30) are the stable province codes
@@ -613,6 +615,7 @@ def build_geometries(
     datum_values = (
         set(raw["geodetic_datum"].dropna().unique()) if "geodetic_datum" in raw else set()
     )
+    xy: tuple[np.ndarray, np.ndarray] | None = None
     if source.geometry is not None and any(g is not None for g in source.geometry):
         geoms = source.geometry
         declared = source.crs
@@ -654,7 +657,11 @@ def build_geometries(
             "longitude and latitude",
         )
         geoms = np.empty(len(rows), dtype=object)
-        geoms[~missing] = shapely.points(x[~missing], y[~missing])
+        if tgt.is_point:
+            # points of a point layer stay coordinates: no geometry object per row
+            xy = (np.where(missing, np.nan, x), np.where(missing, np.nan, y))
+        else:
+            geoms[~missing] = shapely.points(x[~missing], y[~missing])
         declared = source.crs
         if declared is None and not datum_values and not options.crs:
             # Darwin Core: decimalLongitude/decimalLatitude are degrees, WGS 84 unless a
@@ -680,6 +687,10 @@ def build_geometries(
     if crs is None:
         return np.empty(len(rows), dtype=object)
     report.source_crs = coords.crs_label(crs)
+    if xy is not None:
+        _progress(options, "reprojecting", 0, 1)
+        region = region or vietnam_region(conn, options.province)
+        return _points(*xy, crs, rows, region, report)
     raw_x, raw_y = coords.probe_points(geoms)
     if not coords.check_units(crs, raw_x, raw_y, report):
         return np.empty(len(rows), dtype=object)
@@ -692,6 +703,31 @@ def build_geometries(
     out = np.empty(len(rows), dtype=object)
     if good.any():
         out[good] = coords.repair_geometries(lonlat[good], rows[good], tgt.geometry_type, report)
+    return out
+
+
+def _points(
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: pyproj.CRS,
+    rows: np.ndarray,
+    region: coords.Region,
+    report: Report,
+) -> np.ndarray:
+    """:func:`build_geometries` for a point layer fed by coordinate columns (x, y: NaN where
+    missing), on the coordinates alone: the same checks, and a (rows, 2) array of longitude
+    and latitude (NaN for rejected rows) instead of a million Point objects."""
+    if not coords.check_units(crs, x, y, report):
+        return np.empty(len(rows), dtype=object)
+    lon, lat = coords.transform_points(x, y, crs)
+    good = coords.check_point_location(
+        lon, lat, rows, region, report, crs=crs, raw_x=x, raw_y=y
+    )
+    if report.file_errors:
+        return np.empty(len(rows), dtype=object)
+    out = np.full((len(rows), 2), np.nan)
+    # the good points are finite and 2D: valid points, nothing to repair
+    out[good, 0], out[good, 1] = lon[good], lat[good]
     return out
 
 
@@ -1400,7 +1436,8 @@ def _copy_chunks(
     values: dict[str, np.ndarray | pa.Array] = {}
     for name in names:
         if name == "geom":
-            values[name] = np.asarray(columns[name], dtype=object)
+            # geometries, or for points from coordinate columns a (rows, 2) array (_points)
+            values[name] = np.asarray(columns[name])
         elif is_arrow_text(columns[name]) and _kind(tgt, name) == "text":
             text = pa.array(columns[name])  # Arrow already: taken as it is
             values[name] = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
@@ -1412,11 +1449,17 @@ def _copy_chunks(
         for name in names:
             if name == "geom":
                 geoms = values["geom"][part]
+                if tgt.is_point:
+                    xs, ys = (
+                        (geoms[:, 0], geoms[:, 1])
+                        if geoms.ndim == 2
+                        else (shapely.get_x(geoms), shapely.get_y(geoms))
+                    )
                 if tgt.is_point and points_as_xy:
-                    arrays["_x"] = pa.array(shapely.get_x(geoms), type=pa.float64())
-                    arrays["_y"] = pa.array(shapely.get_y(geoms), type=pa.float64())
+                    arrays["_x"] = pa.array(xs, type=pa.float64())
+                    arrays["_y"] = pa.array(ys, type=pa.float64())
                 elif tgt.is_point:
-                    arrays["geom"] = _hex_points(shapely.get_x(geoms), shapely.get_y(geoms))
+                    arrays["geom"] = _hex_points(xs, ys)
                 else:
                     wkb = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
                     arrays["geom"] = pa.array(wkb if len(geoms) else [], type=pa.string())
