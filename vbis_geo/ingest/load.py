@@ -17,6 +17,7 @@ dropping its indexes for a bulk load, and ANALYZE need the table's owner. The op
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import io
 import itertools
@@ -356,7 +357,7 @@ def _row_mask(report: Report, rows: np.ndarray, action: str) -> np.ndarray:
 #: A load of at least this many rows into an empty table is checked and sent in slices of
 #: :data:`SLICE_ROWS`: the server stores one slice while Python checks the next.
 SLICED_MIN_ROWS = 400_000
-SLICE_ROWS = 200_000
+SLICE_ROWS = 100_000
 
 
 class _Unclean(Exception):
@@ -390,6 +391,7 @@ def _sliced_load(
     known = match_names(conn, list(names), accept_synonyms=options.accept_synonyms)
     n = len(source.row_numbers)
     keys: list[pd.DataFrame] = []
+    span = Span()  # the table was empty: the dataset will hold exactly these rows
 
     def checked(start: int) -> dict[str, pd.Series]:
         part = slice(start, start + SLICE_ROWS)
@@ -408,6 +410,7 @@ def _sliced_load(
         if not report.ok:
             raise _Unclean()
         keys.append(pd.DataFrame({k: columns[k] for k in tgt.key}))
+        span.add(columns["geom"], columns.get("event_date"), columns.get("event_date_end"))
         return columns
 
     def slices(first: dict[str, pd.Series], extra: dict[str, np.ndarray]) -> Iterator[pa.Table]:
@@ -448,7 +451,7 @@ def _sliced_load(
         report.n_inserted = 0
         return False
     conn.execute(sa.text(f"ANALYZE {_quote(tgt.table.name)}"))
-    finish_dataset(conn, tgt, dataset_id, report)
+    finish_dataset(conn, tgt, dataset_id, report, span)
     savepoint.commit()
     # each slice noted what concerns the whole file (a CRS assumed, say): once is enough
     report.issues = list(dict.fromkeys(report.issues))
@@ -720,9 +723,7 @@ def _points(
     if not coords.check_units(crs, x, y, report):
         return np.empty(len(rows), dtype=object)
     lon, lat = coords.transform_points(x, y, crs)
-    good = coords.check_point_location(
-        lon, lat, rows, region, report, crs=crs, raw_x=x, raw_y=y
-    )
+    good = coords.check_point_location(lon, lat, rows, region, report, crs=crs, raw_x=x, raw_y=y)
     if report.file_errors:
         return np.empty(len(rows), dtype=object)
     out = np.full((len(rows), 2), np.nan)
@@ -1564,13 +1565,55 @@ def _copy(
 EXTENT_CELL_M = 25_000
 
 
-def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Report) -> None:
-    """Counts, spatial extent and time span of what the dataset holds now."""
-    if "event_date" in tgt.table.c:
+@dataclass
+class Span:
+    """The bounding box and time span of the rows a load wrote (:func:`finish_dataset`),
+    gathered while they were sent."""
+
+    box: tuple[float, float, float, float] = (np.inf, np.inf, -np.inf, -np.inf)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def add(self, geom: np.ndarray, start: pd.Series | None, end: pd.Series | None) -> None:
+        """Widen to the rows of ``geom`` (a (rows, 2) array of coordinates, NaN where none, or
+        geometries) and their dates (``end`` None where a single day)."""
+        if geom.ndim == 2:
+            low, high = np.nanmin(geom, axis=0), np.nanmax(geom, axis=0)
+            bounds = (low[0], low[1], high[0], high[1])
+        else:
+            bounds = tuple(shapely.total_bounds(geom))
+        x0, y0, x1, y1 = self.box
+        self.box = (min(x0, bounds[0]), min(y0, bounds[1]), max(x1, bounds[2]), max(y1, bounds[3]))
+        if start is None:
+            return
+        last = start if end is None else end.where(end.notna(), start)
+        for value, keep in ((start.dropna().min(), min), (last.dropna().max(), max)):
+            if pd.isna(value):
+                continue
+            if keep is min:
+                self.start = value if self.start is None else min(self.start, value)
+            else:
+                self.end = value if self.end is None else max(self.end, value)
+
+
+def finish_dataset(
+    conn: Connection, tgt: Target, dataset_id: int, report: Report, span: Span | None = None
+) -> None:
+    """Counts, spatial extent and time span of what the dataset holds now: read from the table,
+    or, when ``span`` is given (the dataset holds exactly the rows it gathered), from it."""
+    params: dict[str, object] = {}
+    if "event_date" in tgt.table.c and span is None:
         temporal = "min(event_date) AS t0, max(coalesce(event_date_end, event_date)) AS t1"
+    elif "event_date" in tgt.table.c:
+        temporal = "CAST(:t0 AS date) AS t0, CAST(:t1 AS date) AS t1"
+        params.update(t0=span.start, t1=span.end)
     else:
         temporal = "NULL::date AS t0, NULL::date AS t1"
-    extent = "ST_Envelope(ST_Extent(geom)::geometry)" if tgt.spatial else "NULL::geometry"
+    box = "ST_SetSRID(ST_Extent(geom)::geometry, 4326)"
+    if span is not None:
+        box = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+        params.update(zip(("x0", "y0", "x1", "y1"), map(float, span.box), strict=True))
+    extent = f"ST_Envelope({box})" if tgt.spatial else "NULL::geometry"
     if tgt.table.name == "occurrences":
         # the catalogue's extent is public (OGC API Records): a dataset of a few records of a
         # sensitive species would show where they are. So it is the box of the 25 km cells
@@ -1584,8 +1627,7 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
             # EPSG:6933 is cylindrical: x follows longitude and y latitude, each monotonically,
             # so the box of the transformed points is the transformed box of the points (one
             # transformation, not one per point)
-            "FROM (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 4326), 6933) "
-            "AS b) AS e)"
+            f"FROM (SELECT ST_Transform({box}, 6933) AS b) AS e)"
         )
     if "dataset_id" not in tgt.table.c:
         conn.execute(
@@ -1604,8 +1646,8 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
     conn.execute(
         sa.text(
             f"WITH s AS (SELECT {extent} AS extent, {temporal} "  # noqa: S608 (identifiers from the schema, quoted)
-            f"FROM {_quote(tgt.table.name)} WHERE dataset_id = :id) "
-            "UPDATE datasets d SET n_loaded = :loaded, n_repaired = :repaired, "
+            + (f"FROM {_quote(tgt.table.name)} WHERE dataset_id = :id" if span is None else "")
+            + ") UPDATE datasets d SET n_loaded = :loaded, n_repaired = :repaired, "
             "n_rejected = :rejected, temporal_start = s.t0, temporal_end = s.t1, "
             "extent = CASE WHEN ST_GeometryType(s.extent) = 'ST_Polygon' "
             "THEN ST_SetSRID(s.extent, 4326) END FROM s WHERE d.id = :id"
@@ -1615,5 +1657,6 @@ def finish_dataset(conn: Connection, tgt: Target, dataset_id: int, report: Repor
             "loaded": report.n_loaded,
             "repaired": report.n_repaired,
             "rejected": report.n_rejected,
+            **params,
         },
     )

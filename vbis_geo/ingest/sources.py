@@ -14,6 +14,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -76,6 +77,15 @@ def read_source(path: Path, *, layer: str | None = None) -> SourceTable:
     """
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
+    # the checksum is computed while the file is parsed (hashlib lets go of the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_sha256 if path.is_file() else _folder_sha256, path)
+        table = _read_any(path, layer)
+        table.name, table.sha256 = path.name, digest.result()
+    return table
+
+
+def _read_any(path: Path, layer: str | None) -> SourceTable:
     if path.is_dir():
         shapefiles = sorted(path.glob("*.shp"))
         if len(shapefiles) != 1:
@@ -83,26 +93,20 @@ def read_source(path: Path, *, layer: str | None = None) -> SourceTable:
                 f"{path}: a folder must hold exactly one .shp file, found {len(shapefiles)}",
                 hint="give the .shp file itself",
             )
-        return _with_digest(read_vector(shapefiles[0], layer=layer), path)
+        return read_vector(shapefiles[0], layer=layer)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with unpacked(path) as folder:
-            return _with_digest(_read_unpacked(path, folder, layer), path)
+            return _read_unpacked(path, folder, layer)
     if suffix in VECTOR_SUFFIXES:
-        return _with_digest(read_vector(path, layer=layer), path)
+        return read_vector(path, layer=layer)
     if suffix in TABLE_SUFFIXES:
-        return _with_digest(read_table(path), path)
+        return read_table(path)
     raise InvalidInput(
         f"{path}: unsupported file type {suffix or '(no suffix)'!r}",
         hint="expected .shp (or its folder or .zip), .gpkg, .geojson, .kml, .kmz, .csv, .tsv, "
         ".xlsx or a Darwin Core Archive .zip",
     )
-
-
-def _with_digest(table: SourceTable, path: Path) -> SourceTable:
-    table.name = path.name
-    table.sha256 = file_sha256(path) if path.is_file() else _folder_sha256(path)
-    return table
 
 
 def _folder_sha256(path: Path) -> str:
