@@ -24,7 +24,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -166,7 +166,7 @@ def ingest_file(
 
     Raises :class:`InvalidInput` when the source cannot be read at all.
     """
-    from vbis_geo.ingest import harvest
+    from vbis_geo.ingest import harvest, sliced
 
     tgt = target(layer_id)
     _progress(options, "reading", 0, 1)
@@ -175,6 +175,9 @@ def ingest_file(
         source = harvest.read_remote(path, since_field=options.since_field, since=since)
         source.dataset_code = f"harvest:{layer_id}:{harvest.source_code(path)}"
     else:
+        streamed = sliced.load_streamed(conn, tgt, Path(path), options)
+        if streamed is not None:
+            return streamed
         source = read_source(Path(path), layer=options.source_layer)
     return ingest_table(conn, tgt, source, options)
 
@@ -206,10 +209,12 @@ def ingest_table(
             raise InvalidInput("WDPA field names are for protected areas only")
         source.frame = from_wdpa(source.frame)
     mapping = Mapping.read(options.mapping, tgt) if options.mapping else None
+    from vbis_geo.ingest import sliced
+
+    if sliced.load_in_memory(conn, tgt, source, mapping, report, options):
+        return report
     raw = map_columns(tgt, source.frame, mapping, report)
     rows = source.row_numbers
-    if _sliced_load(conn, tgt, source, raw, report, options):
-        return report
     _progress(options, "validating", 0, 1)
     columns = convert_fields(tgt, raw, rows, report)
     if tgt.layer.id == "taxa":
@@ -351,138 +356,6 @@ def _progress(options: IngestOptions, stage: str, done: int, total: int) -> None
 
 def _row_mask(report: Report, rows: np.ndarray, action: str) -> np.ndarray:
     return np.isin(rows, np.fromiter(report.rows_with(action), dtype=np.int64))
-
-
-# -- sliced loads ------------------------------------------------------------------------------
-#: A load of at least this many rows into an empty table is checked and sent in slices of
-#: :data:`SLICE_ROWS`: the server stores one slice while Python checks the next.
-SLICED_MIN_ROWS = 400_000
-SLICE_ROWS = 100_000
-
-
-class _Unclean(Exception):
-    """A slice has a rejected row or a file error: the whole-file path takes over."""
-
-
-def _sliced_load(
-    conn: Connection,
-    tgt: Target,
-    source: SourceTable,
-    raw: dict[str, pd.Series],
-    report: Report,
-    options: IngestOptions,
-) -> bool:
-    """Load a large file of points into an empty table slice by slice; True when loaded.
-
-    Each slice of :data:`SLICE_ROWS` rows goes through the same checks as a whole file
-    (:func:`convert_fields`, :func:`build_geometries`, :func:`match_taxa`, keys, generalised
-    rows), on the names' matches and the outline read once before, and is sent into the COPY
-    while the next is checked. It is optimistic: the first rejected row, file error, key
-    repeated across slices or broken CHECK rule undoes everything (``report`` is as it was)
-    and returns False, and the whole-file path then checks the file as one and writes the
-    report it always writes. A clean file gets the report the whole-file path would give:
-    the same row issues, and its file-level notes once.
-    """
-    if not _may_slice(conn, tgt, source, raw, options):
-        return False
-    before = list(report.issues)
-    region = vietnam_region(conn, options.province)
-    names = raw["scientific_name"].str.strip().dropna().unique()
-    known = match_names(conn, list(names), accept_synonyms=options.accept_synonyms)
-    n = len(source.row_numbers)
-    keys: list[pd.DataFrame] = []
-    span = Span()  # the table was empty: the dataset will hold exactly these rows
-
-    def checked(start: int) -> dict[str, pd.Series]:
-        part = slice(start, start + SLICE_ROWS)
-        rows = source.row_numbers[part]
-        raw_part = {k: v.iloc[part].reset_index(drop=True) for k, v in raw.items()}
-        geometry = source.geometry[part] if source.geometry is not None else None
-        piece = replace(source, frame=source.frame.iloc[:0], geometry=geometry)
-        _progress(options, "validating", start, n)
-        columns = convert_fields(tgt, raw_part, rows, report)
-        columns["geom"] = build_geometries(
-            conn, tgt, piece, raw_part, rows, options, report, region=region
-        )
-        columns["taxon_id"] = match_taxa(conn, raw_part, rows, report, options, {}, known)
-        _reject_duplicate_keys(tgt, columns, rows, report)
-        _reject_generalised(raw_part, rows, report)
-        if not report.ok:
-            raise _Unclean()
-        keys.append(pd.DataFrame({k: columns[k] for k in tgt.key}))
-        span.add(columns["geom"], columns.get("event_date"), columns.get("event_date_end"))
-        return columns
-
-    def slices(first: dict[str, pd.Series], extra: dict[str, np.ndarray]) -> Iterator[pa.Table]:
-        columns = first
-        for start in range(0, n, SLICE_ROWS):
-            if start:
-                columns = checked(start)
-            size = len(columns["geom"])
-            keep = np.ones(size, dtype=bool)
-            yield from _copy_chunks(
-                tgt,
-                columns,
-                names_of(columns),
-                keep,
-                {k: v[:size] for k, v in extra.items()},
-                points_as_xy=False,
-            )
-        every = pd.concat(keys, ignore_index=True)
-        if _any_repeated(every[every.notna().all(axis=1)]):
-            raise _Unclean()  # a key repeated in two slices: the whole-file path names both
-
-    def names_of(columns: dict[str, pd.Series]) -> list[str]:
-        table = tgt.table
-        return [c for c in columns if c in table.c and c not in ("id", "geom")] + ["geom"]
-
-    savepoint = conn.begin_nested()
-    try:
-        first = checked(0)
-        dataset_id = record_dataset(conn, tgt, source, options, report)
-        rebuild = _drop_for_bulk(conn, tgt.table.name, unique=True)
-        extra = {"dataset_id": np.full(SLICE_ROWS, dataset_id, dtype=np.int64)}
-        report.n_inserted = _copy(conn, tgt.table.name, slices(first, extra), n, options)
-        _restore(conn, rebuild, options)
-    except (_Unclean, psycopg.errors.CheckViolation):
-        savepoint.rollback()
-        report.issues = before
-        report.source_crs = report.dataset_code = None
-        report.n_inserted = 0
-        return False
-    conn.execute(sa.text(f"ANALYZE {_quote(tgt.table.name)}"))
-    finish_dataset(conn, tgt, dataset_id, report, span)
-    savepoint.commit()
-    # each slice noted what concerns the whole file (a CRS assumed, say): once is enough
-    report.issues = list(dict.fromkeys(report.issues))
-    report.written = True
-    return True
-
-
-def _may_slice(
-    conn: Connection,
-    tgt: Target,
-    source: SourceTable,
-    raw: dict[str, pd.Series],
-    options: IngestOptions,
-) -> bool:
-    """Whether :func:`_sliced_load` applies: the operator loading a large file of points with
-    names into an empty table of occurrences (no derived or referenced columns), nothing to
-    add to the backbone. Checking emptiness locks the table for the load."""
-    table = tgt.table
-    return (
-        len(source.row_numbers) >= SLICED_MIN_ROWS
-        and not options.dry_run
-        and options.principal is None
-        and not options.add_taxa
-        and tgt.is_point
-        and "scientific_name" in raw
-        and "dataset_id" in table.c
-        and "province_codes" not in table.c
-        and "protected_area_code" not in tgt.fields
-        and all(k in tgt.fields for k in tgt.key)
-        and _empty_and_locked(conn, table.name)
-    )
 
 
 # -- mapping ------------------------------------------------------------------------------------
@@ -1226,7 +1099,6 @@ def _copy_into_empty(
     Returns None, having undone everything, when a row breaks a CHECK constraint: the caller
     then takes the staging path, which names the rows and rules.
     """
-    import psycopg
 
     table = tgt.table.name
     n_kept = int(keep.sum())

@@ -363,8 +363,8 @@ def read_table(path: Path) -> SourceTable:
         )
     with path.open("rb") as fh:
         raw_head = fh.read(HEAD_BYTES)
-    encoding = _text_encoding(path, raw_head)
-    delimiter = _sniff_delimiter(raw_head.decode("latin1"), path)
+    encoding = text_encoding(path, raw_head)
+    delimiter = sniff_delimiter(raw_head.decode("latin1"), path)
     frame = read_csv_text(path, delimiter=delimiter, encoding=encoding.name)
     return SourceTable(
         name=path.name,
@@ -428,14 +428,14 @@ def blank_to_none(values: pd.Series) -> pd.Series:
     return values
 
 
-def _text_encoding(path: Path, head: bytes) -> EncodingGuess:
+def text_encoding(path: Path, head: bytes) -> EncodingGuess:
     lines = head.splitlines()
     if len(head) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the read may have cut the last line inside a character
     return detect_encoding([line for line in lines if line])
 
 
-def _sniff_delimiter(head: str, path: Path) -> str:
+def sniff_delimiter(head: str, path: Path) -> str:
     if path.suffix.lower() == ".tsv":
         return "\t"
     first = head.splitlines()[0] if head else ""

@@ -64,20 +64,16 @@ def _epithet(word: str) -> bool:
 
 
 def match_names(
-    conn: Connection, names: list[str], *, accept_synonyms: bool
+    conn: Connection,
+    names: list[str],
+    *,
+    accept_synonyms: bool,
+    backbone: dict[str, sa.Row] | None = None,
 ) -> dict[str, NameMatch]:
-    """A :class:`NameMatch` for each distinct name in ``names``."""
+    """A :class:`NameMatch` for each distinct name in ``names``; ``backbone`` is
+    :func:`backbone_names` when read before (a query only for close spellings then)."""
     canon = {name: canonical_name(name) for name in names}
-    rows = conn.execute(
-        sa.text(
-            "SELECT t.scientific_name, t.id, t.taxonomic_status, a.id AS accepted_id, "
-            "a.scientific_name AS accepted_name "
-            "FROM taxa t LEFT JOIN taxa a ON a.id = t.accepted_id "
-            "WHERE t.scientific_name = ANY(:names)"
-        ),
-        {"names": sorted(set(canon.values()))},
-    ).all()
-    found = {r.scientific_name: r for r in rows}
+    found = backbone if backbone is not None else backbone_names(conn, sorted(set(canon.values())))
     out: dict[str, NameMatch] = {}
     missing = []
     for name, c in canon.items():
@@ -92,6 +88,21 @@ def match_names(
     for name in missing:
         out[name] = NameMatch(name, None, "unmatched", close_spellings(conn, canon[name]))
     return out
+
+
+def backbone_names(conn: Connection, names: list[str] | None = None) -> dict[str, sa.Row]:
+    """The backbone's entries (id, status, accepted taxon) by scientific name: of ``names``, or
+    all of them."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT t.scientific_name, t.id, t.taxonomic_status, a.id AS accepted_id, "
+            "a.scientific_name AS accepted_name "
+            "FROM taxa t LEFT JOIN taxa a ON a.id = t.accepted_id "
+            + ("WHERE t.scientific_name = ANY(:names)" if names is not None else "")
+        ),
+        {"names": names},
+    ).all()
+    return {r.scientific_name: r for r in rows}
 
 
 def close_spellings(conn: Connection, name: str, limit: int = 3) -> tuple[str, ...]:
