@@ -821,7 +821,18 @@ def match_taxa(
         "required value missing",
         "a scientific name",
     )
-    return names.map(ids, na_action="ignore").astype(object)
+    return _lookup(names, ids)
+
+
+def _lookup(values: pd.Series, table: dict[str, int | None]) -> pd.Series:
+    """``table[value]`` per cell (None where missing), looked up by Arrow for Arrow text."""
+    if not is_arrow_text(values) or not table:
+        return values.map(table, na_action="ignore").astype(object)
+    keys = list(table)
+    text = pa.array(values)
+    found = pc.index_in(text, value_set=pa.array(keys, type=text.type))
+    ids = np.array([table[k] for k in keys] + [None], dtype=object)
+    return pd.Series(ids[found.fill_null(len(keys)).to_numpy()], index=values.index)
 
 
 def _rank(raw: dict[str, pd.Series], i: int) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -100,7 +102,7 @@ def load_streamed(
             row_numbers=np.empty(0, dtype=np.int64),
             encoding=encoding,
         )
-        pieces = _csv_pieces(path, header, names, delimiter)
+        pieces = _ahead(_csv_pieces(path, header, names, delimiter))
         # rows, for the progress bar: the file's size over the head's bytes per line
         estimate = path.stat().st_size * max(1, head.count(b"\n")) // max(1, len(head))
         written = load_slices(conn, tgt, meta, pieces, digest, report, options, estimate)
@@ -155,7 +157,6 @@ def load_slices(
     before = list(report.issues)
     region = load.vietnam_region(conn, options.province)
     backbone = backbone_names(conn)
-    keys: list[pd.DataFrame] = []
     span = load.Span()  # the table was empty: the dataset will hold exactly these rows
     seen = 0
 
@@ -180,7 +181,6 @@ def load_slices(
         load._reject_generalised(raw, rows, report)
         if not report.ok:
             raise Unclean()
-        keys.append(pd.DataFrame({k: columns[k] for k in tgt.key}))
         span.add(columns["geom"], columns.get("event_date"), columns.get("event_date_end"))
         return columns
 
@@ -198,9 +198,13 @@ def load_slices(
             )
             piece = next(pieces, None)
             columns = checked(piece) if piece is not None else None
-        every = pd.concat(keys, ignore_index=True)
-        if load._any_repeated(every[every.notna().all(axis=1)]):
-            raise Unclean()  # a key repeated in two slices: the whole-file path names both
+
+    def undo() -> bool:
+        savepoint.rollback()
+        report.issues = before
+        report.source_crs = report.dataset_code = None
+        report.n_inserted = 0
+        return False
 
     savepoint = conn.begin_nested()
     try:
@@ -216,12 +220,14 @@ def load_slices(
             conn, tgt.table.name, chunks(first, dataset_id), total, options
         )
         load._restore(conn, rebuild, options)
-    except (Unclean, psycopg.errors.CheckViolation):
-        savepoint.rollback()
-        report.issues = before
-        report.source_crs = report.dataset_code = None
-        report.n_inserted = 0
-        return False
+    except (Unclean, psycopg.errors.CheckViolation):  # a broken CHECK rule stops the COPY
+        return undo()
+    except sa.exc.IntegrityError as exc:
+        # a key repeated in two slices (each slice's keys are checked) stops the build of the
+        # unique index: the whole-file path names both rows
+        if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
+            raise
+        return undo()
     report.n_read = seen
     conn.execute(sa.text(f"ANALYZE {load._quote(tgt.table.name)}"))
     load.finish_dataset(conn, tgt, dataset_id, report, span)
@@ -248,6 +254,39 @@ def _may_slice(tgt: Target, options: load.IngestOptions) -> bool:
         and "protected_area_code" not in tgt.fields
         and all(k in tgt.fields for k in tgt.key)
     )
+
+
+def _ahead(pieces: Iterator[SourceTable]) -> Iterator[SourceTable]:
+    """``pieces``, each read by a worker thread while the one before is checked (Arrow's
+    parser lets go of the GIL); an error of the reader is raised where the piece is taken."""
+    ready: queue.Queue[SourceTable | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for piece in pieces:
+                while not stop.is_set():
+                    try:
+                        ready.put(piece, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(None)
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
+            ready.put(exc)
+
+    worker = threading.Thread(target=read, name="vbis-csv-reader", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _csv_pieces(
