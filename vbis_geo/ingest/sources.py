@@ -421,8 +421,10 @@ def blank_to_none(values: pd.Series) -> pd.Series:
         blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
         values = values.where(~blank, None)
     else:
-        # pandas' Arrow-backed strings: stays vectorised, missing cells become NA
-        values = values.mask(values.str.strip() == "")
+        # pandas' Arrow-backed strings: stays vectorised, missing cells become NA; blank is
+        # empty or whitespace only (tested without building the stripped strings)
+        blank = (values.str.len() == 0) | values.str.isspace()
+        values = values.mask(blank.fillna(False).to_numpy(dtype=bool))
     if values.isna().all():
         return pd.Series([None] * len(values), dtype=object, index=values.index)
     return values
