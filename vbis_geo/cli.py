@@ -435,6 +435,8 @@ class _ProgressBar:
         self._stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._bar is not None and stage in ("validating", "reprojecting"):
+            return  # a load in slices checks the next slice while writing: one bar for it all
         if stage != self._stage:
             self.close()
             self._stage = stage
