@@ -308,6 +308,8 @@ def _csv_pieces(
         )
     except pa.ArrowException:
         raise Unclean() from None
+    if len(reader.schema) != len(names) or any(f.type != pa.string() for f in reader.schema):
+        raise Unclean()  # the header read otherwise than by the stream
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     pending: list[pa.RecordBatch] = []
     held = 0
