@@ -35,7 +35,7 @@ APP_TABLES = {
     "occurrences",
     "datasets",
 }
-AUTH_TABLES = {"accounts", "account_scopes", "api_tokens", "login_failures"}
+AUTH_TABLES = {"accounts", "account_scopes", "api_tokens", "login_failures", "public_contributions"}
 #: one history table per editable table (migration 0010)
 HISTORY_TABLES = APP_TABLES - {"admin_unit_lineage", "datasets", "sensitivity_overrides"}
 

@@ -168,3 +168,44 @@ def test_without_an_account_the_database_allows_draft_occurrences_only(engine, t
             sa.text("SELECT count(*), sum(coalesce(individual_count, 0)) FROM occurrences")
         ).one()
     assert tuple(after) == tuple(before)
+
+
+def test_one_address_sends_a_limited_number_without_an_account(
+    client, engine, taxon_name, make_account, cleanup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from vbis_geo.web import contributions
+
+    monkeypatch.setattr(contributions, "PUBLIC_LIMIT", 3)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM auth.public_contributions"))
+        before = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
+    for _ in range(3):
+        assert client.post("/api/contributions", json=sighting(taxon_name)).status_code == 201
+    refused = client.post("/api/contributions", json=sighting(taxon_name))
+    assert refused.status_code == 429
+    assert "too many contributions from this address" in refused.json["description"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3601
+    # a bad sighting is named, not counted; another address may still send
+    assert client.post("/api/contributions", json={"lon": 1}).status_code == 400
+    other = client.post(
+        "/api/contributions",
+        json=sighting(taxon_name),
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert other.status_code == 201
+    # an account's contributions are not limited: it answers for them
+    admin = make_account("nguoi_gop", role="national_admin")
+    mine = client.post(
+        "/api/contributions",
+        json=sighting(taxon_name),
+        headers={"Authorization": f"Bearer {make_token(engine, admin.id)}"},
+    )
+    assert mine.status_code == 201, mine.get_data(as_text=True)
+    with engine.begin() as conn:
+        after = conn.execute(sa.text("SELECT count(*) FROM occurrences")).scalar_one()
+        kept = conn.execute(sa.text("SELECT subject_sha256 FROM auth.public_contributions")).all()
+        conn.execute(sa.text("DELETE FROM auth.public_contributions"))
+    assert after - before == 5  # three, the other address's and the account's
+    # four counted (the refused one is not), as digests: no address is stored
+    assert len(kept) == 4 and all(len(bytes(k)) == 32 for (k,) in kept)
+    assert not any(b"127.0.0.1" in bytes(k) for (k,) in kept)

@@ -154,7 +154,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "a parameter does not fit (the message names it)", 404: "no such object",
             401: "not authenticated, or bad credentials", 403: "beyond the account's rights",
-            413: "too large", 422: "rejected", 429: "too many failed attempts: wait"}  # fmt: skip
+            413: "too large", 422: "rejected",
+            429: "too many attempts from this address: wait (Retry-After)"}  # fmt: skip
     return {
         str(code): {
             "description": text[code],
@@ -366,7 +367,7 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": {"description": "the draft record's id"},
-                    **_errors(400, 403, 404),
+                    **_errors(400, 403, 404, 429),
                 },
             }
         },

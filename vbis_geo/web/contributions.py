@@ -11,25 +11,35 @@ Without an account it is written by the database's writer role with no account, 
 insert draft occurrences and nothing else (migration 0015); an account's contribution goes
 through the same rules as its other writes (``writer``), so an expert's is a draft too, and an
 editor outside its scope is refused.
+
+One address may send :data:`PUBLIC_LIMIT` contributions an hour without an account (429 with
+``Retry-After`` beyond); the count keeps a keyed digest of the address, never the address.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.engine import Connection
 
 from vbis_geo.analysis.inputs import plain_text
 from vbis_geo.db.lookups import find_taxon
-from vbis_geo.errors import InvalidInput
+from vbis_geo.errors import InvalidInput, TooManyAttempts
 from vbis_geo.publish.config import VIETNAM_BBOX
 from vbis_geo.web import db
 from vbis_geo.web.accounts import principal
 
 bp = Blueprint("contributions", __name__)
+
+#: Contributions without an account accepted from one client address per window; an account's
+#: are not counted (it answers for them, and its scope applies)
+PUBLIC_LIMIT = 30
+PUBLIC_WINDOW = dt.timedelta(hours=1)
 
 FIELDS = {
     "scientific_name", "lon", "lat", "event_date", "individual_count", "recorded_by",
@@ -53,6 +63,45 @@ def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None
         raise InvalidInput(f"{name}: expected a text of 1 to {MAX_TEXT} characters")
     plain_text(name, value, "a text")
     return value.strip()
+
+
+def count_public_contribution(conn: Connection, client_address: str) -> None:
+    """Count one contribution without an account from ``client_address`` in the transaction
+    that writes it; raises :class:`TooManyAttempts` (nothing counted) past :data:`PUBLIC_LIMIT`
+    in :data:`PUBLIC_WINDOW`. The address is kept only as a keyed digest."""
+    key = str(current_app.secret_key or "").encode()
+    subject = hmac.new(key, f"contribution\x00{client_address}".encode(), "sha256").digest()
+    window = int(PUBLIC_WINDOW.total_seconds())
+    # one count at a time per address: two requests at once cannot both take the last place
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:s AS text), 0))"),
+        {"s": subject.hex()},
+    )
+    conn.execute(
+        sa.text(
+            "DELETE FROM auth.public_contributions "
+            "WHERE sent_at < now() - make_interval(secs => :window)"
+        ),
+        {"window": window},
+    )
+    sent = conn.execute(
+        sa.text(
+            "SELECT count(*) AS n, extract(epoch FROM min(sent_at) + make_interval(secs => "
+            ":window) - now()) AS wait FROM auth.public_contributions "
+            "WHERE subject_sha256 = :subject"
+        ),
+        {"subject": subject, "window": window},
+    ).one()
+    if sent.n >= PUBLIC_LIMIT:
+        raise TooManyAttempts(
+            f"too many contributions from this address: {PUBLIC_LIMIT} an hour without an account",
+            retry_after_s=max(1, int(sent.wait or window) + 1),
+            hint="wait, or log in: an account's contributions are not limited",
+        )
+    conn.execute(
+        sa.text("INSERT INTO auth.public_contributions (subject_sha256) VALUES (:subject)"),
+        {"subject": subject},
+    )
 
 
 @bp.post("/contributions")
@@ -98,6 +147,8 @@ def contribute() -> tuple[Response, int]:
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'draft') RETURNING id"
     )
     with db.engine().connect() as own, own.begin():
+        if not who.is_authenticated:
+            count_public_contribution(own, request.remote_addr or "")
         if who.is_authenticated:
             from vbis_geo.auth.writer import writer
 

@@ -1,6 +1,12 @@
 """The declarative models, one module per aggregate. Importing this package registers them all."""
 
-from vbis_geo.db.models.accounts import Account, AccountScope, ApiToken, LoginFailure
+from vbis_geo.db.models.accounts import (
+    Account,
+    AccountScope,
+    ApiToken,
+    LoginFailure,
+    PublicContribution,
+)
 from vbis_geo.db.models.admin import AdminUnit, AdminUnitLineage
 from vbis_geo.db.models.areas import Ecosystem, PlanningZone, Wetland
 from vbis_geo.db.models.datasets import Dataset
@@ -14,6 +20,7 @@ __all__ = [
     "AccountScope",
     "ApiToken",
     "LoginFailure",
+    "PublicContribution",
     "AdminUnit",
     "AdminUnitLineage",
     "ConservationFacility",

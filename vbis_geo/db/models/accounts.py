@@ -208,3 +208,23 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     subject_sha256: Mapped[bytes] = mapped_column(sa.LargeBinary)
     failed_at: Mapped[dt.datetime] = _timestamp(index=True)
+
+
+class PublicContribution(Base):
+    """A contribution sent without an account, counted per client address for the rate limit
+    of ``POST /api/contributions``.
+
+    ``subject_sha256`` is a keyed digest (HMAC) of the address, so that the table does not hold
+    who sent what; the record itself keeps no address.
+    """
+
+    __tablename__ = "public_contributions"
+    __table_args__ = (
+        sa.CheckConstraint("octet_length(subject_sha256) = 32", name="digest_length"),
+        sa.Index("ix_public_contributions_subject_sha256_sent_at", "subject_sha256", "sent_at"),
+        {"schema": SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    subject_sha256: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sent_at: Mapped[dt.datetime] = _timestamp(index=True)
