@@ -24,11 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vbis_geo.auth.limits import Limit
 from vbis_geo.auth.passwords import verify_password
 from vbis_geo.auth.principal import PUBLIC, Principal
 from vbis_geo.auth.store import principal_for_account, store_rehashed_password
 from vbis_geo.auth.tokens import is_well_formed, same_digest, token_digest
-from vbis_geo.errors import NotAuthorized, TooManyAttempts
+from vbis_geo.errors import NotAuthorized
 
 #: a portal session lasts this long after login, whatever the cookie says
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -142,21 +143,13 @@ def attempt_login(
     """
     name = username.strip().lower() if isinstance(username, str) else ""
     subject = _login_subject(name, client_address or "")
-    window = int(LOGIN_FAILURE_WINDOW.total_seconds())
-    failures = conn.execute(
-        sa.text(
-            "SELECT count(*) AS n, extract(epoch FROM min(failed_at) + make_interval(secs => "
-            ":window) - now()) AS wait FROM auth.login_failures WHERE subject_sha256 = :subject "
-            "AND failed_at > now() - make_interval(secs => :window)"
-        ),
-        {"subject": subject, "window": window},
-    ).one()
-    if failures.n >= LOGIN_FAILURE_LIMIT:
-        raise TooManyAttempts(
-            "too many failed logins for this username from this address",
-            retry_after_s=max(1, int(failures.wait or window) + 1),
-            hint="wait, then try again; an administrator can set a new password",
-        )
+    failures = Limit("login_failures", "failed_at", LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW)
+    failures.check(
+        conn,
+        subject,
+        "too many failed logins for this username from this address",
+        "wait, then try again; an administrator can set a new password",
+    )
     account = conn.execute(
         sa.text(
             "SELECT id, password_hash FROM auth.accounts WHERE username = :username AND active"
@@ -165,17 +158,7 @@ def attempt_login(
     ).one_or_none()
     verified = verify_password(account.password_hash if account else None, password)
     if account is None or not verified.ok:
-        conn.execute(
-            sa.text(
-                "DELETE FROM auth.login_failures WHERE failed_at < now() - "
-                "make_interval(secs => :window)"
-            ),
-            {"window": window},
-        )
-        conn.execute(
-            sa.text("INSERT INTO auth.login_failures (subject_sha256) VALUES (:subject)"),
-            {"subject": subject},
-        )
+        failures.count(conn, subject)
         return None
     if verified.new_hash:
         store_rehashed_password(conn, account.id, verified.new_hash)

@@ -28,8 +28,9 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.engine import Connection
 
 from vbis_geo.analysis.inputs import plain_text
+from vbis_geo.auth.limits import Limit
 from vbis_geo.db.lookups import find_taxon
-from vbis_geo.errors import InvalidInput, TooManyAttempts
+from vbis_geo.errors import InvalidInput
 from vbis_geo.publish.config import VIETNAM_BBOX
 from vbis_geo.web import db
 from vbis_geo.web.accounts import principal
@@ -71,37 +72,19 @@ def count_public_contribution(conn: Connection, client_address: str) -> None:
     in :data:`PUBLIC_WINDOW`. The address is kept only as a keyed digest."""
     key = str(current_app.secret_key or "").encode()
     subject = hmac.new(key, f"contribution\x00{client_address}".encode(), "sha256").digest()
-    window = int(PUBLIC_WINDOW.total_seconds())
     # one count at a time per address: two requests at once cannot both take the last place
     conn.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:s AS text), 0))"),
         {"s": subject.hex()},
     )
-    conn.execute(
-        sa.text(
-            "DELETE FROM auth.public_contributions "
-            "WHERE sent_at < now() - make_interval(secs => :window)"
-        ),
-        {"window": window},
+    sent = Limit("public_contributions", "sent_at", PUBLIC_LIMIT, PUBLIC_WINDOW)
+    sent.check(
+        conn,
+        subject,
+        f"too many contributions from this address: {PUBLIC_LIMIT} an hour without an account",
+        "wait, or log in: an account's contributions are not limited",
     )
-    sent = conn.execute(
-        sa.text(
-            "SELECT count(*) AS n, extract(epoch FROM min(sent_at) + make_interval(secs => "
-            ":window) - now()) AS wait FROM auth.public_contributions "
-            "WHERE subject_sha256 = :subject"
-        ),
-        {"subject": subject, "window": window},
-    ).one()
-    if sent.n >= PUBLIC_LIMIT:
-        raise TooManyAttempts(
-            f"too many contributions from this address: {PUBLIC_LIMIT} an hour without an account",
-            retry_after_s=max(1, int(sent.wait or window) + 1),
-            hint="wait, or log in: an account's contributions are not limited",
-        )
-    conn.execute(
-        sa.text("INSERT INTO auth.public_contributions (subject_sha256) VALUES (:subject)"),
-        {"subject": subject},
-    )
+    sent.count(conn, subject)
 
 
 @bp.post("/contributions")
