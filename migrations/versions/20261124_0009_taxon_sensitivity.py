@@ -37,8 +37,8 @@ taxon, and in ``rule`` why. It is, for each taxon:
      with a status of its own (Abies delavayi subsp. fansipanensis) keeps its higher level.
 
    Statuses of genera and higher taxa are not passed down, and a genus does not take its
-   species' levels (records identified only to genus keep exact locations): see
-   vbis_geo/auth/SECURITY.md.
+   species' levels (records identified only to genus keep exact locations): migration 0017
+   changed that.
 
 ``rule`` says what decided: ``national override``, the deciding statuses (``iucn_red_list EN,
 priority_protected``), the same followed by ``(inherited from species <name>)``, or ``no
@@ -82,6 +82,62 @@ STATUS_LEVEL = """
           OR (s.list = 'forest_law_group' AND s.category IN ('IIA', 'IIB')) THEN 1
         ELSE 0
     END
+"""
+
+
+#: the level of each taxon by its own statuses, and the statuses giving it (two CTEs)
+RULE = f"""
+status_level AS (
+    SELECT s.taxon_id, s.list, s.category, {STATUS_LEVEL} AS level
+    FROM taxon_statuses s
+), rule AS (  -- each taxon's level by its own statuses, and the statuses giving it
+    SELECT s.taxon_id, m.level,
+           string_agg(s.list || coalesce(' ' || s.category, ''), ', '
+                      ORDER BY s.list) AS why
+    FROM status_level s JOIN (
+        SELECT taxon_id, max(level) AS level FROM status_level GROUP BY taxon_id
+    ) m ON m.taxon_id = s.taxon_id AND m.level = s.level
+    WHERE m.level > 0
+    GROUP BY s.taxon_id, m.level
+)
+"""
+
+#: the function that recomputes the levels (the rule of the docstring)
+RECOMPUTE = f"""
+CREATE OR REPLACE FUNCTION analysis.recompute_taxon_sensitivity() RETURNS void LANGUAGE sql AS $$
+    UPDATE analysis.state SET stale = false WHERE name = 'taxon_sensitivity';
+    DELETE FROM analysis.taxon_sensitivity;
+    WITH RECURSIVE {RULE}, own AS (
+        -- each taxon's own level: its national override, else its statuses
+        SELECT t.id, t.rank, t.scientific_name, o.id IS NOT NULL AS overridden,
+               coalesce(o.level_km, r.level, 0) AS level,
+               CASE WHEN o.id IS NOT NULL THEN 'national override'
+                    WHEN r.level IS NOT NULL THEN r.why
+                    ELSE 'no sensitive status' END AS why,
+               -- the taxon it stands for: a synonym's accepted name, an
+               -- infraspecific taxon's parent
+               CASE WHEN t.taxonomic_status = 'synonym' THEN t.accepted_id
+                    WHEN t.rank IN ('subspecies', 'variety', 'form') THEN t.parent_id
+               END AS stands_for
+        FROM taxa t
+        LEFT JOIN sensitivity_overrides o
+          ON o.taxon_id = t.id AND o.province_code IS NULL
+        LEFT JOIN rule r ON r.taxon_id = t.id
+    ), chain AS (  -- each taxon, then what it stands for, until an override or a stop
+        SELECT id AS taxon_id, id AS node_id, 0 AS depth FROM own
+        UNION ALL
+        SELECT c.taxon_id, cur.stands_for, c.depth + 1
+        FROM chain c JOIN own cur ON cur.id = c.node_id
+        WHERE cur.stands_for IS NOT NULL AND NOT cur.overridden AND c.depth < 40
+    )
+    INSERT INTO analysis.taxon_sensitivity (taxon_id, level_km, rule)
+    SELECT DISTINCT ON (c.taxon_id) c.taxon_id, n.level,
+           CASE WHEN c.depth = 0 OR n.level = 0 THEN n.why
+                ELSE n.why || ' (inherited from ' || n.rank || ' '
+                     || n.scientific_name || ')' END
+    FROM chain c JOIN own n ON n.id = c.node_id
+    ORDER BY c.taxon_id, n.level DESC, c.depth;
+$$
 """
 
 
@@ -139,55 +195,7 @@ def upgrade() -> None:
         END $$
         """
     )
-    op.execute(
-        f"""
-        CREATE FUNCTION analysis.recompute_taxon_sensitivity() RETURNS void LANGUAGE sql AS $$
-            UPDATE analysis.state SET stale = false WHERE name = 'taxon_sensitivity';
-            DELETE FROM analysis.taxon_sensitivity;
-            WITH RECURSIVE status_level AS (
-                SELECT s.taxon_id, s.list, s.category, {STATUS_LEVEL} AS level
-                FROM taxon_statuses s
-            ), rule AS (  -- each taxon's level by its own statuses, and the statuses giving it
-                SELECT s.taxon_id, m.level,
-                       string_agg(s.list || coalesce(' ' || s.category, ''), ', '
-                                  ORDER BY s.list) AS why
-                FROM status_level s JOIN (
-                    SELECT taxon_id, max(level) AS level FROM status_level GROUP BY taxon_id
-                ) m ON m.taxon_id = s.taxon_id AND m.level = s.level
-                WHERE m.level > 0
-                GROUP BY s.taxon_id, m.level
-            ), own AS (  -- each taxon's own level: its national override, else its statuses
-                SELECT t.id, t.rank, t.scientific_name, o.id IS NOT NULL AS overridden,
-                       coalesce(o.level_km, r.level, 0) AS level,
-                       CASE WHEN o.id IS NOT NULL THEN 'national override'
-                            WHEN r.level IS NOT NULL THEN r.why
-                            ELSE 'no sensitive status' END AS why,
-                       -- the taxon it stands for: a synonym's accepted name, an
-                       -- infraspecific taxon's parent
-                       CASE WHEN t.taxonomic_status = 'synonym' THEN t.accepted_id
-                            WHEN t.rank IN ('subspecies', 'variety', 'form') THEN t.parent_id
-                       END AS stands_for
-                FROM taxa t
-                LEFT JOIN sensitivity_overrides o
-                  ON o.taxon_id = t.id AND o.province_code IS NULL
-                LEFT JOIN rule r ON r.taxon_id = t.id
-            ), chain AS (  -- each taxon, then what it stands for, until an override or a stop
-                SELECT id AS taxon_id, id AS node_id, 0 AS depth FROM own
-                UNION ALL
-                SELECT c.taxon_id, cur.stands_for, c.depth + 1
-                FROM chain c JOIN own cur ON cur.id = c.node_id
-                WHERE cur.stands_for IS NOT NULL AND NOT cur.overridden AND c.depth < 40
-            )
-            INSERT INTO analysis.taxon_sensitivity (taxon_id, level_km, rule)
-            SELECT DISTINCT ON (c.taxon_id) c.taxon_id, n.level,
-                   CASE WHEN c.depth = 0 OR n.level = 0 THEN n.why
-                        ELSE n.why || ' (inherited from ' || n.rank || ' '
-                             || n.scientific_name || ')' END
-            FROM chain c JOIN own n ON n.id = c.node_id
-            ORDER BY c.taxon_id, n.level DESC, c.depth;
-        $$
-        """
-    )
+    op.execute(RECOMPUTE)
     for table in SOURCES:
         op.execute(
             f"CREATE TRIGGER analysis_taxon_sensitivity AFTER INSERT OR UPDATE OR DELETE OR "

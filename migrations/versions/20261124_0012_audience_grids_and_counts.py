@@ -74,11 +74,11 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from alembic import op
+
+from vbis_geo.db.migrate import earlier_migration as _earlier
 
 revision = "0012"
 down_revision = "0013"
@@ -102,17 +102,6 @@ AUDIENCES = ("exact", "public")
 #: as in migrations 0005 and 0011: a statement changing more rows marks a grid stale
 DELTA_LIMIT = 50_000
 GRID_MAX_ZOOM = 9
-
-
-def _earlier(revision_id: str) -> ModuleType:
-    """An earlier migration of this folder, for the SQL it wrote (so that the downgrade
-    restores exactly that)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_vbis_migration_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 #: what ``publish.occurrence_public`` holds of each sensitive record besides its generalised

@@ -20,11 +20,9 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from vbis_geo.db.migrate import earlier_migration as _earlier
 
 revision = "0015"
 down_revision = "0012"
@@ -50,15 +48,6 @@ _PUBLIC = (
 """
     + _NO_ACCOUNT
 )
-
-
-def _earlier(revision_id: str) -> ModuleType:
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_vbis_migration_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def upgrade() -> None:

@@ -107,13 +107,74 @@ def _level_of(statuses: list[tuple[str, str | None]]) -> int:
     return 10 if found & ten else 1 if found & one else 0
 
 
-def test_every_demo_taxon_follows_the_rule(conn) -> None:  # type: ignore[no-untyped-def]
-    recompute(conn)
+ABOVE_SPECIES = {"kingdom", "phylum", "class", "order", "family", "genus"}
+
+
+def _levels_through_the_tree(conn) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Every taxon's national level by the rule of migrations 0009 and 0017, written again
+    independently of the SQL: the greatest of its own and of the taxa it stands for (a synonym's
+    accepted name, else its parent, up to an override); above the species rank, at least the
+    greatest of that over the accepted taxa under it."""
     statuses: dict[int, list[tuple[str, str | None]]] = {}
     for t, list_name, category in conn.execute(
         sa.text("SELECT taxon_id, list, category FROM taxon_statuses")
     ):
         statuses.setdefault(t, []).append((list_name, category))
+    overrides = dict(
+        conn.execute(
+            sa.text(
+                "SELECT taxon_id, level_km FROM sensitivity_overrides WHERE province_code IS NULL"
+            )
+        ).all()
+    )
+    taxa = {
+        r.id: r
+        for r in conn.execute(
+            sa.text("SELECT id, rank, parent_id, accepted_id, taxonomic_status FROM taxa")
+        )
+    }
+
+    def own(t: int) -> int:
+        return overrides[t] if t in overrides else _level_of(statuses.get(t, []))
+
+    def stands_for(t: int) -> int | None:
+        row = taxa[t]
+        return row.accepted_id if row.taxonomic_status == "synonym" else row.parent_id
+
+    def down(t: int) -> int:
+        level, node = own(t), t
+        while node not in overrides and stands_for(node) is not None:
+            node = stands_for(node)  # type: ignore[assignment]
+            level = max(level, own(node))
+        return level
+
+    children: dict[int, list[int]] = {}
+    for row in taxa.values():
+        if row.taxonomic_status != "synonym" and row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row.id)
+
+    def up(t: int) -> int:
+        row = taxa[t]
+        if row.rank not in ABOVE_SPECIES or row.taxonomic_status == "synonym" or t in overrides:
+            return 0
+        found, todo = 0, list(children.get(t, []))
+        while todo:
+            node = todo.pop()
+            found = max(found, down(node))
+            todo.extend(children.get(node, []))
+        return found
+
+    levels = {}
+    for t, row in taxa.items():
+        higher = row.accepted_id if row.taxonomic_status == "synonym" else t
+        if row.taxonomic_status == "synonym" and t in overrides:
+            higher = t
+        levels[t] = max(down(t), up(higher) if higher is not None else 0)
+    return levels
+
+
+def test_every_demo_taxon_follows_the_rule(conn) -> None:  # type: ignore[no-untyped-def]
+    recompute(conn)
     rows = conn.execute(
         sa.text(
             "SELECT t.id, t.rank, s.level_km FROM taxa t "
@@ -121,10 +182,18 @@ def test_every_demo_taxon_follows_the_rule(conn) -> None:  # type: ignore[no-unt
         )
     ).all()
     assert rows and all(r.level_km is not None for r in rows)  # every taxon has a level
+    expected = _levels_through_the_tree(conn)
     for r in rows:
-        assert r.level_km == _level_of(statuses.get(r.id, [])), r
-    levels = {r.level_km for r in rows}
-    assert levels == {0, 1, 10}
+        assert r.level_km == expected[r.id], r
+    assert {r.level_km for r in rows} == {0, 1, 10}
+    # the demo checklist has its statuses on species: the higher taxa take theirs from below
+    kingdoms = conn.execute(
+        sa.text(
+            "SELECT t.scientific_name, s.level_km FROM taxa t "
+            "JOIN analysis.taxon_sensitivity s ON s.taxon_id = t.id WHERE t.rank = 'kingdom'"
+        )
+    ).all()
+    assert {"Animalia": 10, "Plantae": 10}.items() <= dict(kingdoms).items()
 
 
 def test_synonyms_take_their_accepted_name_s_level(conn) -> None:  # type: ignore[no-untyped-def]
@@ -174,8 +243,59 @@ def test_infraspecific_taxa_take_at_least_their_species_level(conn) -> None:  # 
         assert level == 10 and rule.endswith(inherited), (name, rule)
     assert sensitivity(conn, "Pinus kesiya var. langbianensis") == (10, "vn_red_data_book EN")
     assert sensitivity(conn, "Pinus kesiya subsp. test") == (0, "no sensitive status")
-    # higher ranks keep their own (no status): a genus is not sensitive by its species
-    assert sensitivity(conn, "Panthera") == (0, "no sensitive status")
+
+
+def test_a_status_on_a_genus_reaches_every_taxon_under_it(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        sa.text(
+            "INSERT INTO taxon_statuses (taxon_id, list, category) "
+            "VALUES (:t, 'forest_law_group', 'IIA')"
+        ),
+        {"t": taxon_id(conn, "Dendrobium")},
+    )
+    add_taxon(conn, "Dendrobium nobile var. test", "variety", parent="Dendrobium nobile")
+    add_taxon(conn, "Callista nobilis", "species", accepted="Dendrobium nobile")
+    add_taxon(conn, "Dendrobium testii", "species", parent="Dendrobium")
+    override(conn, "Dendrobium testii", 0)  # an override stops what is inherited
+    recompute(conn)
+    inherited = (1, "forest_law_group IIA (inherited from genus Dendrobium)")
+    for name in ("Dendrobium nobile", "Dendrobium nobile var. test", "Callista nobilis"):
+        assert sensitivity(conn, name) == inherited, name
+    assert sensitivity(conn, "Dendrobium testii") == (0, "national override")
+    # a species' own higher status stays; the taxa above the genus do not take the genus' status
+    # from above, only from below
+    assert sensitivity(conn, "Dendrobium")[0] == 1
+
+
+def test_a_record_identified_only_to_a_genus_is_as_sensitive_as_its_species(conn) -> None:  # type: ignore[no-untyped-def]
+    recompute(conn)
+    # "Manis sp.": both pangolins of the demo checklist are 10 km
+    level, rule = sensitivity(conn, "Manis")
+    assert level == 10 and rule.endswith("(greatest under it: species Manis javanica)"), rule
+    # the nearest taxon under it decides, then the name: a subspecies does not
+    add_taxon(conn, "Panthera tigris corbetti", "subspecies", parent="Panthera tigris")
+    add_taxon(conn, "Pantheroides", "genus", accepted="Panthera")  # a genus synonym
+    add_taxon(conn, "Panthera testii", "species", parent="Panthera")
+    recompute(conn)
+    level, rule = sensitivity(conn, "Panthera")
+    assert level == 10 and rule.endswith("(greatest under it: species Panthera pardus)"), rule
+    assert sensitivity(conn, "Pantheroides") == (level, rule)
+    # from below only: a sibling of a sensitive species is not raised by its genus
+    assert sensitivity(conn, "Panthera testii") == (0, "no sensitive status")
+    # the family, the order, up to the kingdom
+    for higher in conn.execute(
+        sa.text(
+            "WITH RECURSIVE up AS (SELECT parent_id FROM taxa WHERE scientific_name = 'Manis' "
+            "UNION ALL SELECT t.parent_id FROM taxa t JOIN up ON t.id = up.parent_id) "
+            "SELECT t.scientific_name FROM up JOIN taxa t ON t.id = up.parent_id"
+        )
+    ).scalars():
+        assert sensitivity(conn, higher)[0] == 10, higher
+    # a genus overridden is its override, whatever is under it
+    override(conn, "Manis", 1)
+    recompute(conn)
+    assert sensitivity(conn, "Manis") == (1, "national override")
+    assert sensitivity(conn, "Manis javanica")[0] == 10
 
 
 def test_a_national_override_beats_the_rule(conn) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -41,6 +43,14 @@ def alembic_config() -> Config:
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def earlier_migration(revision_id: str) -> ModuleType:
+    """The module of an earlier migration, for the SQL it wrote: a later one builds on it, and
+    its downgrade restores exactly that."""
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision_id)
+    assert script is not None, revision_id
+    return script.module
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
