@@ -235,11 +235,16 @@ def test_a_provincial_editor_loads_its_province_and_not_another(  # type: ignore
         "upload-thanh-hoa", role="provincial_editor", grants=[Grant("province", "VN-21")]
     )
     headers = bearer(engine, account)
-    response = post(upload_client, sightings_csv(), headers=headers)
-    assert response.status_code == 422 and not response.json["written"]
-    assert rejected(response) == [
+    out_of_scope = [
         (3, "geometry", f"outside your scope: lies in province {DA_NANG}, you edit VN-21")
     ]
+    # the account's dry run reports what its write will: the same rows, the same words
+    response = post(upload_client, sightings_csv(), headers=headers, dry_run="1")
+    assert response.status_code == 422 and response.json["dry_run"]
+    assert rejected(response) == out_of_scope
+    response = post(upload_client, sightings_csv(), headers=headers)
+    assert response.status_code == 422 and not response.json["written"]
+    assert rejected(response) == out_of_scope
     assert occurrence_count(engine) == 0  # all or nothing
     # both rows in Thanh Hóa: loaded, published (an editor publishes what it writes)
     inside = sightings_csv(decimalLongitude_1="105.5", decimalLatitude_1="19.9")
@@ -353,7 +358,15 @@ def test_a_role_that_does_not_write_a_layer_is_refused_before_reading(  # type: 
     )
     response = post(upload_client, sightings_csv(), headers=bearer(engine, editor), add_taxa="1")
     assert response.status_code == 403 and "taxonomy backbone" in response.json["description"]
-    # validating is anyone's
-    response = post(upload_client, sightings_csv(), headers=bearer(engine, editor), dry_run="1")
-    assert response.status_code == 200
+    # validating is anyone's; an account's dry run says what its write would be told
+    inside = sightings_csv(decimalLongitude_1="105.5", decimalLatitude_1="19.9")
+    response = post(upload_client, inside, headers=bearer(engine, editor), dry_run="1")
+    assert response.status_code == 200 and rejected(response) == []
+    response = post(
+        upload_client, inside, headers=bearer(engine, editor), dry_run="1", add_taxa="1"
+    )
+    assert response.status_code == 422
+    ((row, field, problem),) = rejected(response)
+    assert (row, field) == (None, "file") and problem.startswith("a write would be refused: ")
+    assert "taxonomy backbone" in problem
     assert occurrence_count(engine) == 0

@@ -24,7 +24,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -231,6 +231,8 @@ def ingest_table(
         columns["taxon_id"] = match_taxa(conn, raw, rows, report, options, new_taxa)
     _reject_duplicate_keys(tgt, columns, rows, report)
     _reject_generalised(raw, rows, report)
+    if options.dry_run and not report.file_errors:
+        _check_as_written(conn, tgt, columns, rows, report, options)
     rejected = _row_mask(report, rows, REJECTED)
     if rejected.all() and len(rows):
         report.add(None, "file", REJECTED, "every row was rejected")
@@ -292,6 +294,8 @@ def _ingest_checklist(
     statuses = checklist.status_values(raw, rows, report)
     checklist.check_synonyms(columns, raw, rows, report)
     _reject_duplicate_keys(tgt, columns, rows, report)
+    if options.dry_run:
+        _report_write_refusal(tgt, report, options)
     rejected = _row_mask(report, rows, REJECTED)
     if report.file_errors or (rejected.any() and not options.skip_rejected) or options.dry_run:
         return report
@@ -324,19 +328,66 @@ def _ingest_checklist(
 def require_write_access(table: str, options: IngestOptions) -> None:
     """Raise :class:`Forbidden` when the account writing may not write ``table`` at all, or
     asks to add taxa (the backbone is the national administrators'); the operator may."""
+    refusal = _write_refusal(table, options)
+    if refusal is not None:
+        raise Forbidden(refusal[0], hint=refusal[1])
+
+
+def _write_refusal(table: str, options: IngestOptions) -> tuple[str, str] | None:
+    """Why the account of ``options`` may not write ``table`` at all, and a hint; None if it
+    may (or is the operator)."""
     from vbis_geo.auth.scope import table_refusal
 
     principal = options.principal
     if principal is None:
-        return
+        return None
     refusal = table_refusal(principal, table)
     if refusal is not None:
-        raise Forbidden(refusal, hint="send dry_run=true to validate the file")
+        return refusal, "send dry_run=true to validate the file"
     if options.add_taxa and not principal.is_admin:
-        raise Forbidden(
+        return (
             "add_taxa adds names to the taxonomy backbone, which national administrators write",
-            hint="load without add_taxa: the report lists the names missing from the backbone",
+            "load without add_taxa: the report lists the names missing from the backbone",
         )
+    return None
+
+
+def _report_write_refusal(tgt: Target, report: Report, options: IngestOptions) -> bool:
+    """On a dry run, report (and say) whether the account may not write the layer at all."""
+    refusal = _write_refusal(tgt.table.name, options)
+    if refusal is not None:
+        report.add(None, "file", REJECTED, f"a write would be refused: {refusal[0]}", refusal[1])
+    return refusal is not None
+
+
+def _check_as_written(
+    conn: Connection,
+    tgt: Target,
+    columns: dict[str, pd.Series],
+    rows: np.ndarray,
+    report: Report,
+    options: IngestOptions,
+) -> None:
+    """On a dry run, what the write would check besides the file: whether the account may
+    write the layer, the table's CHECK rules and the account's scope, row by row, on the rows
+    staged in a savepoint that is rolled back; each refusal goes into the report as the write
+    would put it. The operator's dry run checks the rules (it has no scope)."""
+    if _report_write_refusal(tgt, report, options):
+        return
+    keep = ~_row_mask(report, rows, REJECTED)
+    if not keep.any():
+        return
+    table = tgt.table
+    names = [n for n in columns if n in table.c and n not in ("id", "geom")]
+    names += ["geom"] if tgt.spatial else []
+    every = replace(options, skip_rejected=True)  # report them all, raise none
+    savepoint = conn.begin_nested()
+    try:
+        staging = _stage(conn, tgt, columns, names, keep, rows, options)
+        _check_rules(conn, tgt, staging, names, report, every)
+        _check_scope(conn, tgt, staging, report, every)
+    finally:
+        savepoint.rollback()
 
 
 def writing(conn: Connection, options: IngestOptions) -> AbstractContextManager[None]:
@@ -981,31 +1032,7 @@ def write_rows(
             report.n_inserted += inserted
             conn.execute(sa.text(f"ANALYZE {_quote(table.name)}"))
             return
-    staging = "_vbis_ingest"
-    attributes_of = [n for n in names if n != "geom"]
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {staging}"))
-    conn.execute(
-        sa.text(
-            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT "  # noqa: S608 (identifiers from the schema, quoted)
-            + ", ".join(_quote(n) for n in attributes_of or ["id"])
-            + f" FROM {_quote(table.name)} WITH NO DATA"
-        )
-    )
-    if not tgt.spatial:
-        pass
-    elif tgt.is_point:
-        conn.execute(
-            sa.text(
-                f"ALTER TABLE {staging} ADD COLUMN _x float8, ADD COLUMN _y float8, "
-                "ADD COLUMN geom geometry(Point, 4326) "
-                "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(_x, _y), 4326)) STORED"
-            )
-        )
-    else:
-        conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN geom geometry(Geometry, 4326)"))
-    conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN _row integer"))
-    chunks = _copy_chunks(tgt, columns, names, keep, {"_row": row_numbers}, points_as_xy=True)
-    _copy(conn, staging, chunks, int(keep.sum()), options)
+    staging = _stage(conn, tgt, columns, names, keep, row_numbers, options)
     n_kept = int(keep.sum()) - _check_rules(conn, tgt, staging, names, report, options)
     n_kept -= _check_scope(conn, tgt, staging, report, options)
     _progress(options, "upserting", 0, 1)
@@ -1154,6 +1181,45 @@ def _restore(conn: Connection, rebuild: list[str], options: IngestOptions) -> No
 
 class RowsBrokeRules(Exception):
     """Rows broke a CHECK constraint of the table (the report names them): roll back."""
+
+
+def _stage(
+    conn: Connection,
+    tgt: Target,
+    columns: dict[str, pd.Series],
+    names: list[str],
+    keep: np.ndarray,
+    row_numbers: np.ndarray,
+    options: IngestOptions,
+) -> str:
+    """COPY the kept rows, with their row numbers (``_row``), into a temporary table with the
+    layer's columns; its name."""
+    staging = "_vbis_ingest"
+    attributes_of = [n for n in names if n != "geom"]
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {staging}"))
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT "  # noqa: S608 (identifiers from the schema, quoted)
+            + ", ".join(_quote(n) for n in attributes_of or ["id"])
+            + f" FROM {_quote(tgt.table.name)} WITH NO DATA"
+        )
+    )
+    if not tgt.spatial:
+        pass
+    elif tgt.is_point:
+        conn.execute(
+            sa.text(
+                f"ALTER TABLE {staging} ADD COLUMN _x float8, ADD COLUMN _y float8, "
+                "ADD COLUMN geom geometry(Point, 4326) "
+                "GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(_x, _y), 4326)) STORED"
+            )
+        )
+    else:
+        conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN geom geometry(Geometry, 4326)"))
+    conn.execute(sa.text(f"ALTER TABLE {staging} ADD COLUMN _row integer"))
+    chunks = _copy_chunks(tgt, columns, names, keep, {"_row": row_numbers}, points_as_xy=True)
+    _copy(conn, staging, chunks, int(keep.sum()), options)
+    return staging
 
 
 def _check_rules(

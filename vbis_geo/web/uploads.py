@@ -7,7 +7,9 @@ with ``Accept: text/csv``): 200 when loaded or validated, 422 when rows or the f
 rejected (nothing written). Requests above ``VBIS_MAX_UPLOAD_MB`` get 413 before being read.
 
 Who may do what: anyone may validate (``dry_run``; nothing is written and the transaction is
-rolled back). Writing needs an authenticated account (an API token, or the portal session):
+rolled back). A dry run of an account also checks what its write would: whether it may write
+the layer, and each row against its scope, so that the report of a dry run is the report the
+write would give. Writing needs an authenticated account (an API token, or the portal session):
 the public gets 401. A role that does not write the layer at all (an expert writes occurrences
 only; the reference tables are the national administrator's) gets 403 before the file is read,
 and so does ``add_taxa`` for anyone but a national administrator. Otherwise the rows are checked
@@ -59,7 +61,7 @@ def ingest_upload(layer: str) -> tuple[Response, int]:
             **{o: (request.form.get(o) or None) for o in TEXT_OPTIONS},
             **flags,
             loaded_by=f"{who.username} (api upload)" if who.is_authenticated else "api upload",
-            principal=who if writes else None,
+            principal=who if who.is_authenticated else None,
             reason=f"upload of {upload.filename}",
         )
         if writes:  # before reading the file: a 403 costs nothing
