@@ -911,13 +911,16 @@ def taxa_sensitivity_set(
 @taxa_sensitivity.command("clear")
 @click.argument("taxon")
 @_PROVINCE
+@click.option("--reason", required=True, help="why, for the record (kept in its history)")
 @click.pass_obj
-def taxa_sensitivity_clear(settings: Settings, taxon: str, province: str | None) -> None:
+def taxa_sensitivity_clear(
+    settings: Settings, taxon: str, province: str | None, reason: str
+) -> None:
     """Remove TAXON's override (national, or of one province): the rule applies again."""
     from vbis_geo.analysis.sensitivity import clear_override
 
     with _transaction(settings) as conn:
-        _echo_sensitivity(clear_override(conn, taxon, province=province))
+        _echo_sensitivity(clear_override(conn, taxon, reason, province=province))
 
 
 # -- publishing and serving -------------------------------------------------------------------

@@ -36,8 +36,8 @@ APP_TABLES = {
     "datasets",
 }
 AUTH_TABLES = {"accounts", "account_scopes", "api_tokens", "login_failures", "public_contributions"}
-#: one history table per editable table (migration 0010)
-HISTORY_TABLES = APP_TABLES - {"admin_unit_lineage", "datasets", "sensitivity_overrides"}
+#: one history table per editable table (migrations 0010, 0018)
+HISTORY_TABLES = APP_TABLES - {"admin_unit_lineage", "datasets"}
 
 
 @pytest.fixture

@@ -420,9 +420,9 @@ def test_show_set_and_clear(run, engine) -> None:  # type: ignore[no-untyped-def
     with engine.connect() as conn:
         assert sensitivity(conn, "Pinus kesiya") == (1, "national override")
 
-    out = ok(run("clear", "Pinus kesiya"))
+    out = ok(run("clear", "Pinus kesiya", "--reason", "cli test: lifted"))
     assert "national level: 0 km (no sensitive status)" in out and "VN-HN: 25 km" in out
-    out = ok(run("clear", "Pinus kesiya", "--province", "VN-HN"))
+    out = ok(run("clear", "Pinus kesiya", "--province", "VN-HN", "--reason", "cli test"))
     assert "override" not in out
 
 
@@ -437,8 +437,10 @@ def test_show_set_and_clear(run, engine) -> None:  # type: ignore[no-untyped-def
          InvalidInput, "unknown province code 'VN-99'"),
         (["set", "Pinus kesiya", "--level", "1", "--reason", "  "], InvalidInput,
          "needs its reason"),
-        (["clear", "Pinus kesiya"], NotFound, "has no national override"),
-        (["clear", "Pinus kesiya", "--province", "VN-XX"], InvalidInput,
+        (["clear", "Pinus kesiya", "--reason", "cli test"], NotFound,
+         "has no national override"),
+        (["clear", "Pinus kesiya", "--reason", " "], InvalidInput, "needs its reason"),
+        (["clear", "Pinus kesiya", "--province", "VN-XX", "--reason", "cli test"], InvalidInput,
          "unknown province code 'VN-XX'"),
     ],
 )  # fmt: skip
@@ -453,3 +455,26 @@ def test_a_bad_level_is_a_usage_error(run) -> None:  # type: ignore[no-untyped-d
     assert result.exit_code == 2 and "'5' is not one of '0', '1', '10', '25'" in result.output
     result = run("set", "Pinus kesiya", "--reason", "cli test")
     assert result.exit_code == 2 and "Missing option '--level'" in result.output
+
+
+def test_a_replaced_or_removed_override_keeps_its_history(conn) -> None:  # type: ignore[no-untyped-def]
+    from vbis_geo.analysis.sensitivity import clear_override, set_override
+    from vbis_geo.db.history import row_history
+
+    set_override(conn, "Panthera tigris", 25, "Decision 1: poaching wave")
+    override_id = conn.execute(
+        sa.text("SELECT id FROM sensitivity_overrides WHERE taxon_id = :t"),
+        {"t": taxon_id(conn, "Panthera tigris")},
+    ).scalar_one()
+    set_override(conn, "Panthera tigris", 1, "Decision 2: survey published")
+    clear_override(conn, "Panthera tigris", "Decision 3: back to the rule")
+    versions = row_history(conn, "sensitivity_overrides", override_id)
+    assert [(v.values["level_km"], v.values["reason"]) for v in versions] == [
+        (25, "Decision 1: poaching wave"),
+        (1, "Decision 2: survey published"),
+    ]
+    assert [(v.change_kind, v.change_reason) for v in versions] == [
+        ("update", "Decision 2: survey published"),
+        ("delete", "Decision 3: back to the rule"),
+    ]
+    assert not any(v.current for v in versions)  # the override is gone, its versions kept

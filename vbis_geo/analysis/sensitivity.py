@@ -14,6 +14,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vbis_geo.db.history import set_change_context
 from vbis_geo.db.lookups import find_taxon
 from vbis_geo.db.models.taxa import SENSITIVITY_LEVELS_KM
 from vbis_geo.errors import InvalidInput, NotFound
@@ -111,6 +112,7 @@ def set_override(
         raise InvalidInput("an override needs its reason (--reason)")
     taxon_id = resolve_taxon(conn, taxon)
     code = resolve_province(conn, province) if province is not None else None
+    set_change_context(conn, set_by, reason.strip())  # the history of a replaced override
     conn.execute(
         sa.text(
             "INSERT INTO sensitivity_overrides (taxon_id, province_code, level_km, reason, "
@@ -130,11 +132,20 @@ def set_override(
 
 
 def clear_override(
-    conn: Connection, taxon: str, *, province: str | None = None
+    conn: Connection,
+    taxon: str,
+    reason: str,
+    *,
+    province: str | None = None,
+    cleared_by: int | None = None,
 ) -> TaxonSensitivity:
-    """Remove the override of a taxon, national or in ``province``: the rule applies again."""
+    """Remove the override of a taxon, national or in ``province``: the rule applies again.
+    The removed override stays in its history, with ``cleared_by`` and ``reason``."""
+    if not reason.strip():
+        raise InvalidInput("removing an override needs its reason (--reason)")
     taxon_id = resolve_taxon(conn, taxon)
     code = resolve_province(conn, province) if province is not None else None
+    set_change_context(conn, cleared_by, reason.strip())
     deleted = conn.execute(
         sa.text(
             "DELETE FROM sensitivity_overrides WHERE taxon_id = :taxon "

@@ -44,7 +44,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-#: the tables with a history (migration 0010); table names in SQL come from here only
+#: the tables with a history (migrations 0010, 0018); table names in SQL come from here only
 TABLES = (
     "admin_units",
     "protected_areas",
@@ -57,6 +57,7 @@ TABLES = (
     "occurrences",
     "taxa",
     "taxon_statuses",
+    "sensitivity_overrides",  # migration 0018
 )
 #: the columns history adds to the table's own
 META_COLUMNS = (
