@@ -183,6 +183,23 @@ def test_records_of_a_synonym_and_a_subspecies_follow_the_species(current) -> No
     assert [seen(conn, "public_occurrences", r).generalised_km for r in records] == [10, 10]
 
 
+def test_records_of_a_listed_genus_and_of_a_genus_alone_are_generalised(current) -> None:  # type: ignore[no-untyped-def]
+    conn = current
+    genus = add_taxon(conn, "Testgenus", "genus", statuses=[("forest_law_group", "IA")])
+    species = add_taxon(conn, "Testgenus unlisted", "species", parent="Testgenus")
+    # a record identified only to the genus of a critically endangered species ("Manis sp.")
+    genus_alone = add_taxon(conn, "Othergenus", "genus")
+    add_taxon(conn, "Othergenus rarus", "species", parent="Othergenus",
+              statuses=[("iucn_red_list", "CR")])  # fmt: skip
+    records = [add_record(conn, t, CUC_PHUONG) for t in (genus, species, genus_alone)]
+    bring_current(conn)
+    for record in records:
+        public = seen(conn, "public_occurrences", record)
+        assert public.generalised_km == 10, record
+        assert (public.x, public.y) == pytest.approx(expected_centre(*CUC_PHUONG, 10), abs=1e-7)
+        assert public.locality is None
+
+
 def test_a_provincial_override_applies_inside_its_province_only(current) -> None:  # type: ignore[no-untyped-def]
     conn = current
     taxon = add_taxon(conn, "Testus localis", "species", statuses=[("iucn_red_list", "EN")])
