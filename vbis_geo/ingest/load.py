@@ -377,9 +377,7 @@ def _check_as_written(
     keep = ~_row_mask(report, rows, REJECTED)
     if not keep.any():
         return
-    table = tgt.table
-    names = [n for n in columns if n in table.c and n not in ("id", "geom")]
-    names += ["geom"] if tgt.spatial else []
+    names = _written(tgt, columns)
     every = replace(options, skip_rejected=True)  # report them all, raise none
     savepoint = conn.begin_nested()
     try:
@@ -1019,8 +1017,7 @@ def write_rows(
     of the account's scope (and ``skip_rejected`` is off); the caller rolls the load back.
     """
     table = tgt.table
-    names = [n for n in columns if n in table.c and n not in ("id", "geom")]
-    names += ["geom"] if tgt.spatial else []
+    names = _written(tgt, columns)
     row_numbers = rows if rows is not None else np.arange(1, len(keep) + 1)
     derived = "province_codes" in table.c and "province_codes" not in columns
     # an account's load runs as vbis_writer: no COPY into a table under row-level security,
@@ -1181,6 +1178,12 @@ def _restore(conn: Connection, rebuild: list[str], options: IngestOptions) -> No
 
 class RowsBrokeRules(Exception):
     """Rows broke a CHECK constraint of the table (the report names them): roll back."""
+
+
+def _written(tgt: Target, columns: dict[str, pd.Series]) -> list[str]:
+    """The columns of the layer's table a load writes, the geometry last."""
+    names = [n for n in columns if n in tgt.table.c and n not in ("id", "geom")]
+    return names + (["geom"] if tgt.spatial else [])
 
 
 def _stage(
