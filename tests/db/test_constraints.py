@@ -90,3 +90,22 @@ def test_occurrence_needs_a_known_taxon(conn):
                 "VALUES ('x:1', -1, 'HumanObservation', ST_SetSRID(ST_MakePoint(105, 20), 4326))"
             )
         )
+
+
+def test_the_review_index_holds_the_rows_in_review_only(conn):
+    # migration 0019: a draft is found by the index; a published row is not in it
+    from vbis_geo.db.migrate import earlier_migration
+
+    for table in earlier_migration("0011").REVIEWED:
+        definition = conn.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+            {"n": f"ix_{table}_review_status"},
+        ).scalar_one()
+        assert definition.endswith("WHERE ((review_status)::text <> 'published'::text)"), table
+    conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        conn.execute(
+            sa.text("EXPLAIN SELECT id FROM occurrences WHERE review_status = 'draft'")
+        ).scalars()
+    )
+    assert "ix_occurrences_review_status" in plan

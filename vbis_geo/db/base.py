@@ -88,6 +88,9 @@ class FromDataset:
 #: where a row stands in review (issue 6): contributions by experts and the public go in as
 #: drafts; a reviewer publishes or rejects them; the public reads published rows only
 REVIEW_STATUSES = ("draft", "published", "rejected")
+#: the rows in review (drafts, and rejected rows kept for the record): few, and the only ones
+#: the index on ``review_status`` holds (migration 0019)
+IN_REVIEW = "review_status <> 'published'"
 #: the columns of :class:`Reviewed`, which are not published as properties
 REVIEW_COLUMNS = ("review_status", "submitted_by", "reviewed_by", "reviewed_at", "review_reason")
 
@@ -97,7 +100,7 @@ class Reviewed:
     national admin, an editor in scope) are ``published``; the write path sets ``draft``."""
 
     review_status: Mapped[str] = mapped_column(
-        sa.String(10), server_default="published", nullable=False, index=True
+        sa.String(10), server_default="published", nullable=False
     )
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     review_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -111,9 +114,11 @@ class Reviewed:
         return mapped_column(sa.ForeignKey("auth.accounts.id", ondelete="SET NULL"))
 
 
-def review_checks() -> tuple[sa.CheckConstraint, ...]:
-    """The CHECK constraints of :class:`Reviewed`: a known status, and a rejection says why."""
+def review_checks() -> tuple[sa.CheckConstraint | sa.Index, ...]:
+    """The CHECK constraints of :class:`Reviewed` (a known status, and a rejection says why)
+    and its index of the rows in review."""
     return (
+        sa.Index(None, "review_status", postgresql_where=sa.text(IN_REVIEW)),
         enum_check("review_status", REVIEW_STATUSES),
         sa.CheckConstraint(
             "review_status <> 'rejected' OR char_length(btrim(review_reason)) > 0",
