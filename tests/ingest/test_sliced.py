@@ -165,18 +165,19 @@ def test_a_bad_row_in_any_slice_leaves_the_table_as_it_was(
     assert definitions(conn) == before
 
 
-def test_a_key_repeated_in_two_slices_is_reported_on_both_rows(
-    conn, exported: pd.DataFrame, tmp_path: Path
+@pytest.mark.parametrize("again", [900, 20])  # in another slice, in the same one
+def test_a_repeated_key_is_reported_on_both_rows(
+    conn, exported: pd.DataFrame, tmp_path: Path, again: int
 ) -> None:  # type: ignore[no-untyped-def]
     frame = exported.copy()
-    frame.loc[900, "occurrenceID"] = frame.loc[10, "occurrenceID"]
+    frame.loc[again, "occurrenceID"] = frame.loc[10, "occurrenceID"]
     path = tmp_path / "repeated.csv"
     frame.to_csv(path, index=False)
     tables = counts(conn)
     report = ingest(conn, "occurrences", path)
     assert not report.written
     rejected = sorted((i.row, i.field) for i in report.issues if i.action == "rejected")
-    assert rejected == [(12, "occurrence_id"), (902, "occurrence_id")]
+    assert rejected == [(12, "occurrence_id"), (again + 2, "occurrence_id")]
     assert counts(conn) == tables
 
 

@@ -8,9 +8,10 @@ stream (:func:`load_streamed`); other sources are read whole, then sliced
 
 Each slice goes through the checks a whole file goes through (:func:`~.load.map_columns`,
 :func:`~.load.convert_fields`, :func:`~.load.build_geometries`, :func:`~.load.match_taxa`,
-keys, generalised rows), on the backbone's names and the outline of Vietnam read once before.
-It is optimistic: the first rejected row, file error, name missing from the backbone, key
-repeated across slices or broken CHECK rule undoes everything and hands over to the whole-file
+generalised rows), on the backbone's names and the outline of Vietnam read once before; a key
+repeated anywhere is found by the build of the unique index. It is optimistic: the first
+rejected row, file error, name missing from the backbone, repeated key or broken CHECK rule
+undoes everything and hands over to the whole-file
 path, which reads and checks the file as one and reports as it always does. A clean file gets
 the report the whole-file path would give: the same row issues, and its file-level notes once.
 """
@@ -177,7 +178,8 @@ def load_slices(
             conn, tgt, piece, raw, rows, options, report, region=region
         )
         columns["taxon_id"] = load.match_taxa(conn, raw, rows, report, options, {}, known)
-        load._reject_duplicate_keys(tgt, columns, rows, report)
+        # keys repeated in a slice, as across slices, stop the build of the unique index
+        # (below): no pass over the keys here
         load._reject_generalised(raw, rows, report)
         if not report.ok:
             raise Unclean()
@@ -223,8 +225,8 @@ def load_slices(
     except (Unclean, psycopg.errors.CheckViolation):  # a broken CHECK rule stops the COPY
         return undo()
     except sa.exc.IntegrityError as exc:
-        # a key repeated in two slices (each slice's keys are checked) stops the build of the
-        # unique index: the whole-file path names both rows
+        # a key repeated (in one slice or in two) stops the build of the unique index: the
+        # whole-file path names both rows
         if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
             raise
         return undo()
