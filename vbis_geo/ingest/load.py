@@ -1394,6 +1394,8 @@ def _copy_chunks(
         elif is_arrow_text(columns[name]) and _kind(tgt, name) == "text":
             text = pa.array(columns[name])  # Arrow already: taken as it is
             values[name] = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        elif pd.api.types.is_datetime64_dtype(columns[name].dtype):  # days (NaT: missing)
+            values[name] = pa.array(columns[name], type=pa.date32(), from_pandas=True)
         else:
             values[name] = columns[name].to_numpy(dtype=object)
     for start in range(0, max(len(kept), 1), COPY_CHUNK_ROWS):
@@ -1542,6 +1544,8 @@ class Span:
         for value, keep in ((start.dropna().min(), min), (last.dropna().max(), max)):
             if pd.isna(value):
                 continue
+            if isinstance(value, pd.Timestamp):  # a slice of plain days (datetime64)
+                value = value.date()
             if keep is min:
                 self.start = value if self.start is None else min(self.start, value)
             else:

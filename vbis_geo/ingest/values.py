@@ -158,8 +158,8 @@ def parse_dates(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, pd.Seri
         empty = pd.Series([None] * len(raw), dtype=object, index=raw.index)
         return empty, empty.copy(), np.zeros(len(raw), dtype=bool)
     if not raw.str.contains("/", regex=False).fillna(False).any():
-        # no intervals and no DD/MM/YYYY: one vectorised pass
-        start, end, bad = _one_date(raw.str.strip())
+        # no intervals and no DD/MM/YYYY: one vectorised pass, plain dates kept as datetime64
+        start, end, bad = _one_date(raw.str.strip(), native=True)
         return start, end, present & bad
     text = raw.astype(object).where(raw.notna(), None).str.strip()
     parts = text.str.split("/", n=1, regex=False)
@@ -188,7 +188,10 @@ def _later(start: pd.Series, end: pd.Series) -> np.ndarray:
     return out
 
 
-def _one_date(text: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
+def _one_date(text: pd.Series, native: bool = False) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Start dates, end dates and the mask of bad cells of ``text`` (no intervals): Python
+    dates (None where missing), or, when ``native`` and every cell is a plain day, datetime64
+    (NaT where missing): no Python object per cell, and Arrow takes them as they are."""
     present = text.notna().to_numpy()
     # fast path: plain YYYY-MM-DD, parsed in one vectorised call
     day = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
@@ -197,6 +200,9 @@ def _one_date(text: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
         years = day.dt.year.fillna(1900).to_numpy()
         bad = present & ((years < 1700) | (years > 2100))
         keep = plain & ~bad
+        if native:
+            days = day.where(keep)
+            return days, days.copy(), bad
         values = np.where(keep, day.dt.date.to_numpy(dtype=object), None)
         dates = pd.Series(values, index=text.index, dtype=object)
         return dates, dates.copy(), bad
