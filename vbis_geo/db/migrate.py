@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 
 from alembic import command
@@ -48,9 +49,16 @@ def alembic_config() -> Config:
 def earlier_migration(revision_id: str) -> ModuleType:
     """The module of an earlier migration, for the SQL it wrote: a later one builds on it, and
     its downgrade restores exactly that."""
-    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision_id)
+    script = _scripts().get_revision(revision_id)
     assert script is not None, revision_id
     return script.module
+
+
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The migrations of ``migrations/``, each file read once per process (a full upgrade asks
+    for earlier migrations eight times)."""
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
