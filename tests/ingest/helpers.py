@@ -8,12 +8,14 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection
 
+from vbis_geo.db.history import TABLES as HISTORY_TABLES
 from vbis_geo.ingest.load import IngestOptions, ingest_file
 from vbis_geo.ingest.report import Report
 
 #: Tables a load may write to: a rejected load must leave every one as it was.
-WRITTEN = (
+LAYER_TABLES = (
     "protected_areas",
+    "pa_designations",
     "pa_zones",
     "wetlands",
     "ecosystems",
@@ -21,18 +23,23 @@ WRITTEN = (
     "conservation_facilities",
     "occurrences",
     "admin_units",
+    "admin_unit_lineage",
     "taxa",
-    "datasets",
+    "taxon_statuses",
+    "sensitivity_overrides",
 )
+WRITTEN = (*LAYER_TABLES, "datasets", *(f"history.{t}" for t in HISTORY_TABLES))
 
 
-def counts(conn: Connection) -> dict[str, tuple[int, object]]:
-    """Row count and the latest change of every table a load writes to."""
+def counts(conn: Connection) -> dict[str, tuple[int, int]]:
+    """Row count and a digest of every row of every table a load writes to: a sum of row
+    hashes, so that any changed value shows, whatever the order of the rows."""
     out = {}
     for table in WRITTEN:
-        stamp = "max(loaded_at)" if table == "datasets" else "max(updated_at)"
         out[table] = tuple(
-            conn.execute(sa.text(f"SELECT count(*), {stamp} FROM {table}")).one()  # noqa: S608
+            conn.execute(
+                sa.text(f"SELECT count(*), coalesce(sum(hashtext(t::text)), 0) FROM {table} AS t")  # noqa: S608
+            ).one()
         )
     return out
 

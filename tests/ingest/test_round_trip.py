@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,8 @@ from tests.ingest.helpers import ingest
 from vbis_geo.analysis.access import Audience
 from vbis_geo.errors import InvalidInput
 from vbis_geo.export import ExportFilters, export_layer
+from vbis_geo.ingest.report import Report
+from vbis_geo.ingest.targets import RESOLVED_INPUTS, SYSTEM_COLUMNS, target
 
 EXACT = Audience.EXACT
 
@@ -73,6 +76,45 @@ def test_round_trip(conn, tmp_path: Path, layer: str, fmt: str) -> None:
     assert report.ok, report.summary()
     assert (report.n_read, report.n_inserted, report.n_updated) == (n, 0, 0), report.summary()
     assert report.n_unchanged == n
+    # "unchanged" compares the fields the file holds: a field the export left out would pass
+    missing = _columns_with_values(conn, layer, filters) - _columns_read(report, layer)
+    assert not missing, f"the {fmt} export of {layer} lost {sorted(missing)}"
+
+
+def _columns_with_values(conn, layer: str, filters: ExportFilters) -> set[str]:  # type: ignore[no-untyped-def]
+    """The columns a load writes that hold a value in a row of the export."""
+    columns = sorted(_fed_columns(layer, target(layer).fields) - {"geom"})
+    where = (
+        "WHERE ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4326))"
+        if filters.bbox_4326
+        else ""
+    )
+    counts = conn.execute(
+        sa.text(
+            "SELECT "  # noqa: S608 (the schema's own column names)
+            + ", ".join(f'count("{column}")' for column in columns)
+            + f" FROM {layer} {where}"
+        ),
+        dict(zip("abcd", filters.bbox_4326 or (), strict=False)),
+    ).one()
+    return {column for column, n in zip(columns, counts, strict=True) if n}
+
+
+def _columns_read(report: Report, layer: str) -> set[str]:
+    """The columns fed by the fields the load read from the file."""
+    return _fed_columns(layer, report.columns)
+
+
+def _fed_columns(layer: str, fields: Iterable[str]) -> set[str]:
+    """The table columns that input ``fields`` feed (an input the loader resolves, such as a
+    name into taxon_id, feeds its column)."""
+    table = target(layer).table
+    fed = set()
+    for name in fields:
+        for column in RESOLVED_INPUTS.get(name, (name,)) if name not in table.c else (name,):
+            if column in table.c and column not in SYSTEM_COLUMNS:
+                fed.add(column)
+    return fed
 
 
 def test_darwin_core_archive_round_trip(conn, tmp_path: Path) -> None:
