@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 
 from vbis_geo.errors import Forbidden, InvalidInput
 from vbis_geo.ingest import coordinates as coords
+from vbis_geo.ingest import pgcopy
 from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
 from vbis_geo.ingest.sources import SourceTable, blank_to_none, read_source
 from vbis_geo.ingest.targets import Target, normalise_name, target
@@ -1414,10 +1415,10 @@ def _copy_chunks(
                     arrays["_x"] = pa.array(xs, type=pa.float64())
                     arrays["_y"] = pa.array(ys, type=pa.float64())
                 elif tgt.is_point:
-                    arrays["geom"] = _hex_points(xs, ys)
+                    arrays["geom"] = _wkb_points(xs, ys)
                 else:
-                    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=2)
-                    arrays["geom"] = pa.array(wkb if len(geoms) else [], type=pa.string())
+                    wkb = shapely.to_wkb(geoms, include_srid=True, output_dimension=2)
+                    arrays["geom"] = pa.array(wkb if len(geoms) else [], type=pa.binary())
                 continue
             column = values[name]
             if isinstance(column, pa.Array):
@@ -1436,23 +1437,40 @@ def _kind(tgt: Target, name: str) -> str:
     return "integer" if name.endswith("_id") else "date"
 
 
+def _wkb_points(x: np.ndarray, y: np.ndarray) -> pa.Array:
+    """2D points as WKB (little endian), built by numpy: shapely's writer takes 15 times longer
+    for a million points. The column's SRID applies."""
+    words = np.empty((len(x), 3), dtype="<f8")
+    words[:, 1], words[:, 2] = x, y
+    wkb = words.view(np.uint8)[:, 3:]  # 21 bytes: byte order, type, x, y
+    wkb[:, :5] = (1, 1, 0, 0, 0)
+    offsets = np.arange(0, 21 * len(x) + 1, 21, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), len(x), [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(wkb))]
+    )
+
+
 #: the hex digits of each byte value, as two ASCII bytes in one little-endian uint16
 _HEX_DIGITS = np.array(
     [int.from_bytes(f"{i:02X}".encode(), "little") for i in range(256)], dtype=np.uint16
 )
 
 
-def _hex_points(x: np.ndarray, y: np.ndarray) -> pa.Array:
-    """2D points as hex WKB text (little endian), built by numpy: shapely's writer takes 15
-    times longer for a million points. The column's SRID applies."""
-    words = np.empty((len(x), 3), dtype="<f8")
-    words[:, 1], words[:, 2] = x, y
-    wkb = words.view(np.uint8)[:, 3:]  # 21 bytes: byte order, type, x, y
-    wkb[:, :5] = (1, 1, 0, 0, 0)
-    text = np.ascontiguousarray(_HEX_DIGITS[wkb])
-    offsets = np.arange(0, 42 * len(x) + 1, 42, dtype=np.int32)
+def _hex(array: pa.Array) -> pa.Array:
+    """Binary values (WKB) as hex text, as the text COPY format reads a geometry."""
+    if array.offset:  # a slice: its validity bitmap starts mid-byte
+        array = pa.concat_arrays([array.slice(0, 0), array])
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array) + 1)
+    data = np.frombuffer(array.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
     return pa.Array.from_buffers(
-        pa.string(), len(x), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+        pa.string(),
+        len(array),
+        [
+            array.buffers()[0],
+            pa.py_buffer((offsets - offsets[0]) * 2),
+            pa.py_buffer(np.ascontiguousarray(_HEX_DIGITS[data])),
+        ],
+        null_count=array.null_count,
     )
 
 
@@ -1489,30 +1507,47 @@ def _copy(
 ) -> int:
     """COPY ``chunks`` into ``table``; returns the number of rows.
 
-    A worker thread sends the text while the next chunk is converted and encoded, so the
-    server stores chunk k while Python prepares chunk k+1 (Arrow's CSV writer and the socket
-    wait release the GIL).
+    The rows go in PostgreSQL's binary format (:mod:`.pgcopy`) when every column's type has a
+    binary encoder there, else as CSV (geometries as hex WKB). A worker thread sends the data
+    while the next chunk is converted and encoded, so the server stores chunk k while Python
+    prepares chunk k+1 (Arrow's kernels and the socket wait release the GIL).
     """
     from psycopg.copy import QueuedLibpqWriter
 
     raw = conn.connection.driver_connection
     first = next(chunks)
+    types = pgcopy.column_types(conn, table)
+    binary = pgcopy.encoders([types[n] for n in first.column_names])
     sql = (
         f"COPY {_quote(table)} ({', '.join(_quote(n) for n in first.column_names)}) "
-        "FROM STDIN (FORMAT csv)"
+        f"FROM STDIN (FORMAT {'binary' if binary else 'csv'})"
     )
-    encoding = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     _progress(options, "copying", 0, total)
     done = 0
     with raw.cursor() as cur:  # type: ignore[union-attr]
         with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
+            if binary:
+                copy.write(pgcopy.HEADER)
             for chunk in itertools.chain([first], chunks):
-                buffer = io.BytesIO()
-                pacsv.write_csv(chunk, buffer, encoding)
-                copy.write(buffer.getbuffer())
+                copy.write(pgcopy.encode_rows(chunk, binary) if binary else _csv(chunk))
                 done += chunk.num_rows
                 _progress(options, "writing", done, total)
+            if binary:
+                copy.write(pgcopy.TRAILER)
         return int(cur.rowcount)
+
+
+def _csv(chunk: pa.Table) -> memoryview:
+    """``chunk`` as CSV for COPY, binary columns (WKB) as hex."""
+    for i, column in enumerate(chunk.columns):
+        if pa.types.is_binary(column.type):
+            chunk = chunk.set_column(i, chunk.field(i).name, _hex(column.combine_chunks()))
+    buffer = io.BytesIO()
+    pacsv.write_csv(chunk, buffer, _CSV_OPTIONS)
+    return buffer.getbuffer()
+
+
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 #: the cell an occurrence dataset's extent is widened to, in metres (the 25 km sensitivity level)
