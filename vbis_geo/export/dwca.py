@@ -9,6 +9,7 @@ whole dataset."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
@@ -81,7 +82,9 @@ def write_dwca(
     generalised = int((frame["generalised_km"] > 0).sum()) if "generalised_km" in frame else 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("occurrence.txt", table.to_csv(sep="\t", index=False, lineterminator="\n"))
+        # meta.xml declares no quoting: a value is written as it is (a '"' not doubled)
+        text = table.to_csv(sep="\t", index=False, lineterminator="\n", quoting=csv.QUOTE_NONE)
+        zf.writestr("occurrence.txt", text)
         zf.writestr("meta.xml", meta_xml())
         zf.writestr("eml.xml", eml_xml(conn, frame, filters, audience, generalised))
 
@@ -180,8 +183,8 @@ def eml_xml(
     )
     rights = ET.SubElement(ET.SubElement(dataset, "intellectualRights"), "para")
     rights.text = "; ".join(licences) or "See the licence of each source dataset."
-    coverage = ET.SubElement(dataset, "coverage")
-    if len(frame):
+    if len(frame):  # EML has no empty <coverage>: it holds at least one kind of coverage
+        coverage = ET.SubElement(dataset, "coverage")
         x0, y0, x1, y1 = frame.total_bounds
         geo = ET.SubElement(coverage, "geographicCoverage")
         ET.SubElement(geo, "geographicDescription").text = "Viet Nam"

@@ -89,7 +89,8 @@ def read_source(path: Path, *, layer: str | None = None) -> SourceTable:
 
 def _read_any(path: Path, layer: str | None) -> SourceTable:
     if path.is_dir():
-        shapefiles = sorted(path.glob("*.shp"))
+        # KBT.SHP as well as kbt.shp, as in a zip (GDAL finds the parts in either case)
+        shapefiles = sorted(p for p in path.iterdir() if p.suffix.lower() == ".shp")
         if len(shapefiles) != 1:
             raise InvalidInput(
                 f"{path}: a folder must hold exactly one .shp file, found {len(shapefiles)}",
@@ -122,7 +123,11 @@ def _folder_sha256(path: Path) -> str:
 def _read_unpacked(archive: Path, folder: Path, layer: str | None) -> SourceTable:
     if (folder / "meta.xml").exists():
         return read_dwca(folder, archive)
-    candidates = [p for p in folder.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES | {".csv"}]
+    members = [p for p in folder.rglob("*") if not _macos_metadata(p.relative_to(folder))]
+    metas = [p for p in members if p.name == "meta.xml"]
+    if len(metas) == 1:  # a Darwin Core Archive zipped with its folder
+        return read_dwca(metas[0].parent, archive)
+    candidates = [p for p in members if p.suffix.lower() in VECTOR_SUFFIXES | {".csv"}]
     shapefiles = [p for p in candidates if p.suffix.lower() == ".shp"]
     chosen = shapefiles or candidates
     if len(chosen) != 1:
@@ -134,6 +139,12 @@ def _read_unpacked(archive: Path, folder: Path, layer: str | None) -> SourceTabl
     return (
         read_vector(chosen[0], layer=layer) if chosen[0].suffix != ".csv" else read_table(chosen[0])
     )
+
+
+def _macos_metadata(member: PurePosixPath | Path) -> bool:
+    """Whether an unpacked member is macOS Finder's, not data: ``__MACOSX/`` and the
+    AppleDouble ``._name`` files beside each file (``._kbt.shp`` is no Shapefile)."""
+    return "__MACOSX" in member.parts or member.name.startswith("._")
 
 
 @contextmanager
@@ -179,7 +190,9 @@ def read_vector(path: Path, *, layer: str | None = None) -> SourceTable:
     suffix = path.suffix.lower()
     if suffix == ".kmz":
         with unpacked(path) as folder:
-            kmls = sorted(folder.rglob("*.kml"))
+            kmls = sorted(
+                p for p in folder.rglob("*.kml") if not _macos_metadata(p.relative_to(folder))
+            )
             if not kmls:
                 raise InvalidInput(f"{path}: the KMZ holds no .kml document")
             table = read_vector(kmls[0], layer=layer)
@@ -486,13 +499,17 @@ def read_dwca(folder: Path, archive: Path) -> SourceTable:
     encoding = (core.get("encoding") or "UTF-8").lower().replace("utf8", "utf-8")
     columns: dict[int, str] = {}
     defaults: dict[str, str] = {}
-    for element in core.findall(f"{DWC_NS}field") + core.findall(f"{DWC_NS}id"):
+    fields = core.findall(f"{DWC_NS}field")
+    terms = {f.get("term", "").rsplit("/", 1)[-1] for f in fields}
+    # the core's id is the record's identifier: its occurrenceID when no column is named so
+    core_id = "id" if "occurrenceID" in terms else "occurrenceID"
+    for element in fields + core.findall(f"{DWC_NS}id"):
         term = element.get("term", "")
-        name = term.rsplit("/", 1)[-1] if term else "id"
+        name = term.rsplit("/", 1)[-1] if term else core_id
         index = element.get("index")
         if index is not None:
             columns.setdefault(int(index), name)
-        elif element.get("default") is not None:
+        if element.get("default") is not None:
             defaults[name] = element.get("default", "")
     if not columns:
         raise InvalidInput(f"{archive}: meta.xml maps no column of the core to a term")
@@ -512,8 +529,12 @@ def read_dwca(folder: Path, archive: Path) -> SourceTable:
     frame.columns = names
     frame = frame.drop(columns=[n for n in names if n.startswith("_column_")])
     for name, value in defaults.items():
+        # a default stands for the value of every record that gives none (a blank cell too)
         if name not in frame.columns:
             frame[name] = value
+        else:
+            blank = frame[name].isna() | (frame[name].astype(str).str.strip() == "")
+            frame[name] = frame[name].where(~blank, value)
     notes = []
     extensions = [e.get("rowType", "") for e in root.findall(f"{DWC_NS}extension")]
     if extensions:
