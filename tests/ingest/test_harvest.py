@@ -3,6 +3,11 @@ application, pygeoapi on the test database), read page by page through its ``nex
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+from urllib.parse import parse_qsl, urlencode
+
 import pytest
 import sqlalchemy as sa
 
@@ -136,3 +141,205 @@ def test_wfs_feature_type_must_exist(conn, mapserver_wfs: str) -> None:  # type:
     with pytest.raises(InvalidInput, match="no single feature type 'reserves'") as error:
         ingest(conn, "wetlands", f"WFS:{mapserver_wfs}?TYPENAME=reserves")
     assert "ms:wetlands" in (error.value.hint or "")
+
+
+# -- a province's OGC API Features server, with a request log ---------------------------------
+#: Unchanged remote rows last changed long before any harvest of the test.
+LONG_AGO = "2024-01-01T00:00:00Z"
+_CQL2_SINCE = re.compile(r"^(\w+) > TIMESTAMP\('([^']+)'\)$")
+
+
+class RemoteCollection:
+    """One collection served as OGC API Features on loopback: its features can be edited between
+    harvests, and every request is logged with the features it answered."""
+
+    def __init__(self, features: list[dict[str, object]], page_size: int = 2) -> None:
+        self.features = features
+        self.page_size = page_size
+        #: (query parameters, ids of the features answered) per request
+        self.requests: list[tuple[dict[str, str], list[str]]] = []
+        self.url = ""
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, object]]:
+        if path.rstrip("/") != "/collections/facilities/items":
+            return 404, {"code": "NotFound"}
+        selected = self.features
+        if "filter" in query:
+            match = _CQL2_SINCE.match(query["filter"])
+            if not match or query.get("filter-lang") != "cql2-text":
+                return 400, {"code": "InvalidParameterValue", "description": query["filter"]}
+            field, since = match.group(1), dt.datetime.fromisoformat(match.group(2))
+            selected = [
+                f
+                for f in selected
+                if dt.datetime.fromisoformat(str(f["properties"][field])) > since  # type: ignore[index]
+            ]
+        offset, limit = int(query.get("offset", 0)), min(int(query["limit"]), self.page_size)
+        page = selected[offset : offset + limit]
+        self.requests.append((query, [str(f["id"]) for f in page]))
+        links = []
+        if offset + limit < len(selected):
+            rest = {**query, "offset": str(offset + limit)}
+            links.append({"rel": "next", "href": f"{self.url}/items?{urlencode(rest)}"})
+        return 200, {"type": "FeatureCollection", "features": page, "links": links}
+
+    def fetched(self) -> list[str]:
+        """Ids of every feature the server sent, in order."""
+        return [i for _, ids in self.requests for i in ids]
+
+
+@pytest.fixture
+def remote(conn):  # type: ignore[no-untyped-def]
+    """Five real conservation facilities (new codes), served by a loopback OGC API server."""
+    import http.server
+    import threading
+
+    rows = conn.execute(
+        sa.text(
+            "SELECT code, name_vi, facility_type, ST_X(geom) AS x, ST_Y(geom) AS y "
+            "FROM conservation_facilities ORDER BY code LIMIT 5"
+        )
+    ).all()
+    assert len(rows) == 5
+    collection = RemoteCollection(
+        [
+            {
+                "type": "Feature",
+                "id": f"R-{r.code}",
+                "geometry": {"type": "Point", "coordinates": [r.x, r.y]},
+                "properties": {
+                    "code": f"R-{r.code}",
+                    "name_vi": r.name_vi,
+                    "facility_type": r.facility_type,
+                    "updated": LONG_AGO,
+                },
+            }
+            for r in rows
+        ]
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path, _, query = self.path.partition("?")
+            status, body = collection.answer(path, dict(parse_qsl(query)))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/geo+json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    collection.url = f"http://127.0.0.1:{server.server_address[1]}/collections/facilities"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield collection
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def stored_facilities(conn, prefix: str = "R-") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return dict(
+        conn.execute(
+            sa.text("SELECT code, name_vi FROM conservation_facilities WHERE code LIKE :p"),
+            {"p": prefix + "%"},
+        ).all()
+    )
+
+
+def test_reharvest_with_since_field_fetches_only_the_changed_features(conn, remote) -> None:  # type: ignore[no-untyped-def]
+    names = {str(f["id"]): f["properties"]["name_vi"] for f in remote.features}  # type: ignore[index]
+    first = ingest(conn, "conservation_facilities", remote.url, since_field="updated")
+    assert first.ok and first.written, first.summary()
+    # never harvested before: no filter, every feature fetched (page by page) and inserted
+    assert all("filter" not in query for query, _ in remote.requests)
+    assert len(remote.requests) == 3 and sorted(remote.fetched()) == sorted(names)
+    assert (first.n_read, first.n_inserted) == (5, 5)
+    assert stored_facilities(conn) == names
+    loaded_at = conn.execute(
+        sa.text("SELECT loaded_at FROM datasets WHERE code = :c"), {"c": first.dataset_code}
+    ).scalar_one()
+    # on the remote side, one facility is renamed and one is added, after the harvest
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    renamed = remote.features[1]
+    renamed["properties"] = {**renamed["properties"], "name_vi": "Tên mới", "updated": now}  # type: ignore[dict-item]
+    added = {
+        **remote.features[0],
+        "id": "R-NEW",
+        "properties": {
+            **remote.features[0]["properties"],  # type: ignore[dict-item]
+            "code": "R-NEW",
+            "name_vi": "Cơ sở mới",
+            "updated": now,
+        },
+    }
+    remote.features.append(added)
+    remote.requests.clear()
+
+    again = ingest(conn, "conservation_facilities", remote.url, since_field="updated")
+    assert again.ok and again.written, again.summary()
+    # the server was asked for the rows changed since the previous harvest, and sent only those
+    (query, sent), *more = remote.requests
+    assert not more
+    assert query["filter-lang"] == "cql2-text"
+    field, since = _CQL2_SINCE.match(query["filter"]).groups()  # type: ignore[union-attr]
+    assert field == "updated"
+    assert dt.timedelta(0) <= loaded_at - dt.datetime.fromisoformat(since) < dt.timedelta(seconds=1)
+    assert sorted(sent) == sorted([str(renamed["id"]), "R-NEW"])
+    assert (again.n_read, again.n_inserted, again.n_updated, again.n_unchanged) == (2, 1, 1, 0)
+    # the rows not fetched are kept as they were; the table ends up as the remote layer is
+    names[str(renamed["id"])] = "Tên mới"
+    names["R-NEW"] = "Cơ sở mới"
+    assert stored_facilities(conn) == names
+    assert again.dataset_code == first.dataset_code
+    assert (
+        conn.execute(
+            sa.text(
+                "SELECT count(*) FROM conservation_facilities WHERE dataset_id = "
+                "(SELECT id FROM datasets WHERE code = :c)"
+            ),
+            {"c": again.dataset_code},
+        ).scalar_one()
+        == 6
+    )
+
+
+def test_reharvest_with_nothing_changed_fetches_nothing_and_changes_nothing(conn, remote) -> None:  # type: ignore[no-untyped-def]
+    assert ingest(conn, "conservation_facilities", remote.url, since_field="updated").written
+    before = counts(conn)
+    remote.requests.clear()
+    again = ingest(conn, "conservation_facilities", remote.url, since_field="updated")
+    assert [sent for _, sent in remote.requests] == [[]]
+    assert again.ok, again.summary()
+    assert (again.n_read, again.n_inserted, again.n_updated) == (0, 0, 0)
+    assert "nothing changed since the previous harvest" in again.summary()
+    changed = {t for t, v in counts(conn).items() if v != before[t]}
+    assert changed <= {"datasets"}  # at most the harvest's own lineage entry
+
+
+def test_remote_rows_are_validated_like_a_file(conn, remote) -> None:  # type: ignore[no-untyped-def]
+    remote.features[1]["geometry"] = {"type": "Point", "coordinates": [100.5018, 13.7563]}
+    remote.features[3]["properties"] = {
+        **remote.features[3]["properties"],
+        "facility_type": "casino",
+    }  # type: ignore[dict-item]
+    before = counts(conn)
+    report = ingest(conn, "conservation_facilities", remote.url)
+    assert not report.written and not report.ok
+    assert counts(conn) == before
+    rejected = {(i.row, i.field): i for i in report.issues if i.action == "rejected"}
+    # the rows are the features' numbers in the collection, as for the features of a file
+    assert set(rejected) == {(2, "geometry"), (4, "facility_type")}
+    assert "outside Vietnam" in rejected[(2, "geometry")].problem
+    assert rejected[(2, "geometry")].value == "100.501800 13.756300"
+    assert rejected[(4, "facility_type")].value == "casino"
+    assert "rescue_centre" in rejected[(4, "facility_type")].expected
+    # the same report a file gets, line by line
+    assert "4,facility_type,rejected," in report.csv_text()
+    assert report.n_rejected == 2 and report.n_read == 5

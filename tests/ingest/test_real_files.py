@@ -3,6 +3,9 @@ files with geopandas/shapely."""
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
+import hashlib
 import json
 import unicodedata
 from pathlib import Path
@@ -41,7 +44,15 @@ def test_aedes_darwin_core_all_or_nothing(conn, shared_data: Path) -> None:
 
 
 def test_aedes_loads_the_records_in_vietnam(conn, shared_data: Path) -> None:
-    report = ingest(conn, "occurrences", shared_data / AEDES, add_taxa=True, skip_rejected=True)
+    started = dt.datetime.now(dt.UTC)
+    report = ingest(
+        conn,
+        "occurrences",
+        shared_data / AEDES,
+        add_taxa=True,
+        skip_rejected=True,
+        loaded_by="nguyen.van.a",
+    )
     assert report.written
     # independent: the 63 provinces (geoBoundaries) plus the waters margin, with shapely
     raw = pd.read_csv(shared_data / AEDES)
@@ -78,6 +89,10 @@ def test_aedes_loads_the_records_in_vietnam(conn, shared_data: Path) -> None:
         sa.text("SELECT * FROM datasets WHERE code = :c"), {"c": report.dataset_code}
     ).one()
     assert dataset.n_loaded == report.n_inserted and dataset.n_rejected == report.n_rejected
+    assert dataset.n_repaired == 0 and report.n_repaired == 0
+    assert dataset.loaded_by == "nguyen.van.a"
+    assert started - dt.timedelta(seconds=1) <= dataset.loaded_at <= dt.datetime.now(dt.UTC)
+    assert dataset.parameters == {"add_taxa": True, "skip_rejected": True}
     assert dataset.source_sha256 and dataset.source_name == Path(AEDES).name
     assert dataset.source_crs.startswith("EPSG:4326")
     # its public extent holds every record, widened to 25 km cells of EPSG:6933 (never finer)
@@ -180,8 +195,24 @@ def test_natural_earth_invalid_ring_is_repaired_and_reported(
     mapping = write_mapping(
         tmp_path, fields={"code": "id", "name_vi": "name"}, constants={"ecosystem_type": "island"}
     )
+    started = dt.datetime.now(dt.UTC)
     report = ingest(conn, "ecosystems", shared_data / OUTLINE, mapping=mapping)
     assert report.written and report.n_repaired == 1
+    # the lineage entry: when, by whom (the operator's login), and the repair counted
+    dataset = conn.execute(
+        sa.text(
+            "SELECT loaded_at, now() AS tx_now, loaded_by, n_loaded, n_repaired, n_rejected, "
+            "source_name, source_sha256, parameters FROM datasets WHERE code = :c"
+        ),
+        {"c": report.dataset_code},
+    ).one()
+    assert dataset.loaded_at == dataset.tx_now  # the load's transaction
+    assert started - dt.timedelta(seconds=1) <= dataset.loaded_at <= dt.datetime.now(dt.UTC)
+    assert (dataset.n_loaded, dataset.n_repaired, dataset.n_rejected) == (1, 1, 0)
+    assert dataset.loaded_by == getpass.getuser()
+    assert dataset.source_name == Path(OUTLINE).name
+    assert dataset.source_sha256 == hashlib.sha256((shared_data / OUTLINE).read_bytes()).hexdigest()
+    assert dataset.parameters == {"mapping": str(mapping)}
     (issue,) = [i for i in report.issues if i.action == "repaired"]
     assert issue.row == 1 and issue.field == "geometry" and "Self-intersection" in issue.problem
     stored = shapely.from_wkb(

@@ -46,7 +46,7 @@ from vbis_geo.ingest import coordinates as coords
 from vbis_geo.ingest import pgcopy
 from vbis_geo.ingest.report import REJECTED, REPAIRED, WARNING, Report
 from vbis_geo.ingest.sources import SourceTable, blank_to_none, read_source
-from vbis_geo.ingest.targets import Target, normalise_name, target
+from vbis_geo.ingest.targets import Target, column_kind, normalise_name, target
 from vbis_geo.ingest.taxa import CLASSIFICATION, NameMatch, add_taxon, match_names
 from vbis_geo.ingest.values import (
     convert_column,
@@ -175,6 +175,18 @@ def ingest_file(
         since = harvest.previous_harvest(conn, layer_id, path) if options.since_field else None
         source = harvest.read_remote(path, since_field=options.since_field, since=since)
         source.dataset_code = f"harvest:{layer_id}:{harvest.source_code(path)}"
+        if since is not None and source.frame.empty:
+            if not options.dry_run:
+                require_write_access(tgt.table.name, options)
+            report = Report(layer_id, path, dry_run=options.dry_run)
+            report.add(
+                None,
+                "source",
+                WARNING,
+                f"nothing changed since the previous harvest ({since:%Y-%m-%d %H:%M:%S %Z}): "
+                "nothing to write",
+            )
+            return report
     else:
         streamed = sliced.load_streamed(conn, tgt, Path(path), options)
         if streamed is not None:
@@ -229,7 +241,7 @@ def ingest_table(
         columns["protected_area_id"] = resolve_protected_areas(conn, raw, rows, report)
     new_taxa: dict[str, NewTaxon] = {}
     if "scientific_name" in tgt.fields:
-        columns["taxon_id"] = match_taxa(conn, raw, rows, report, options, new_taxa)
+        columns.update(match_taxa(conn, raw, rows, report, options, new_taxa))
     _reject_duplicate_keys(tgt, columns, rows, report)
     _reject_generalised(raw, rows, report)
     if options.dry_run and not report.file_errors:
@@ -782,10 +794,12 @@ def match_taxa(
     options: IngestOptions,
     new_taxa: dict[str, NewTaxon],
     known: dict[str, NameMatch] | None = None,
-) -> pd.Series:
-    """``taxon_id`` per row from the names (read only); unmatched names are rejected with
-    suggestions, or, with ``add_taxa``, collected in ``new_taxa`` to be added when writing.
-    ``known`` holds the matches of the names, when read before (no query then).
+) -> dict[str, pd.Series]:
+    """``taxon_id`` per row from the names (read only), and ``verbatim_scientific_name``: the
+    name as the file wrote it where it was recorded under another (a synonym under its
+    accepted name), else None. Unmatched names are rejected with suggestions, or, with
+    ``add_taxa``, collected in ``new_taxa`` to be added when writing. ``known`` holds the
+    matches of the names, when read before (no query then).
     """
     if "scientific_name" not in raw:
         report.add(
@@ -795,7 +809,8 @@ def match_taxa(
             "no column with the scientific name",
             "a column scientificName (or ten_khoa_hoc)",
         )
-        return pd.Series([None] * len(rows), dtype=object)
+        nothing = pd.Series([None] * len(rows), dtype=object)
+        return {"taxon_id": nothing, "verbatim_scientific_name": nothing}
     names = raw["scientific_name"].str.strip()
     distinct = list(names.dropna().unique())
     matches = (
@@ -804,8 +819,11 @@ def match_taxa(
         else match_names(conn, distinct, accept_synonyms=options.accept_synonyms)
     )
     ids: dict[str, int | None] = {}
+    verbatim: dict[str, str] = {}
     for name, match in matches.items():
         ids[name] = match.taxon_id
+        if match.how == "synonym" and match.taxon_id is not None:
+            verbatim[name] = name
         if match.how == "unmatched" and options.add_taxa:
             first = int(np.flatnonzero((names == name).to_numpy())[0])
             new_taxa[name] = NewTaxon(
@@ -871,10 +889,15 @@ def match_taxa(
         "required value missing",
         "a scientific name",
     )
-    return _lookup(names, ids)
+    return {
+        "taxon_id": _lookup(names, ids),
+        "verbatim_scientific_name": _lookup(names, verbatim)
+        if verbatim
+        else pd.Series([None] * len(rows), dtype=object, index=names.index),
+    }
 
 
-def _lookup(values: pd.Series, table: dict[str, int | None]) -> pd.Series:
+def _lookup(values: pd.Series, table: dict[str, int | None] | dict[str, str]) -> pd.Series:
     """``table[value]`` per cell (None where missing), looked up by Arrow for Arrow text."""
     if not is_arrow_text(values) or not table:
         return values.map(table, na_action="ignore").astype(object)
@@ -1431,10 +1454,11 @@ def _copy_chunks(
 
 
 def _kind(tgt: Target, name: str) -> str:
-    """The value kind of column ``name``: its field's, else a derived id or date."""
+    """The value kind of column ``name``: its field's, else its column type's (a derived id,
+    date or name)."""
     if name in tgt.fields:
         return tgt.fields[name].kind
-    return "integer" if name.endswith("_id") else "date"
+    return column_kind(tgt.table.c[name].type) if name in tgt.table.c else "integer"
 
 
 def _wkb_points(x: np.ndarray, y: np.ndarray) -> pa.Array:

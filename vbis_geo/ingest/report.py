@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 #: What happened to a row because of an issue.
 REJECTED = "rejected"
 REPAIRED = "repaired"
@@ -74,8 +76,9 @@ class Report:
         expected: str = "",
         value: object = "",
     ) -> None:
+        missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
         self.issues.append(
-            Issue(row, field_name, action, problem, expected, "" if value is None else str(value))
+            Issue(row, field_name, action, problem, expected, "" if missing else str(value))
         )
 
     def rows_with(self, action: str) -> set[int]:
@@ -145,6 +148,9 @@ class Report:
         for issue in self.file_errors:
             expected = f" (expected {issue.expected})" if issue.expected else ""
             lines.append(f"  error: {issue.problem}{expected}")
+        for issue in self.issues:
+            if issue.row is None and issue.action == WARNING:
+                lines.append(f"  note: {issue.problem}")
         common = Counter((i.action, i.field, i.problem) for i in self.issues if i.row is not None)
         for (action, field_name, problem), n in common.most_common(max_lines):
             lines.append(f"  {n:>7,} x {action} {field_name}: {problem}")

@@ -177,7 +177,7 @@ def load_slices(
         columns["geom"] = load.build_geometries(
             conn, tgt, piece, raw, rows, options, report, region=region
         )
-        columns["taxon_id"] = load.match_taxa(conn, raw, rows, report, options, {}, known)
+        columns.update(load.match_taxa(conn, raw, rows, report, options, {}, known))
         # keys repeated in a slice, as across slices, stop the build of the unique index
         # (below): no pass over the keys here
         load._reject_generalised(raw, rows, report)

@@ -52,6 +52,16 @@ class FieldSpec:
     max_length: int | None = None
     choices: tuple[str, ...] = ()
     column: bool = True
+    #: the bytes of an integer column (2, 4 or 8): its values' range
+    int_bytes: int | None = None
+
+    @property
+    def int_range(self) -> tuple[int, int] | None:
+        """The smallest and largest value an integer column holds."""
+        if self.int_bytes is None:
+            return None
+        bound = 2 ** (8 * self.int_bytes - 1)
+        return -bound, bound - 1
 
     @property
     def expected(self) -> str:
@@ -60,7 +70,8 @@ class FieldSpec:
             return "one of " + ", ".join(self.choices)
         return {
             "text": f"text of at most {self.max_length} characters" if self.max_length else "text",
-            "integer": "a whole number",
+            "integer": "a whole number"
+            + (f" from {self.int_range[0]} to {self.int_range[1]}" if self.int_range else ""),
             "number": "a number (decimal point '.')",
             "date": "a date YYYY-MM-DD (or YYYY-MM, YYYY, or an interval start/end)",
             "boolean": "yes/no (true/false, 1/0, có/không)",
@@ -203,10 +214,11 @@ def _field_specs(table: sa.Table, rules: IngestRules) -> dict[str, FieldSpec]:
             )
             specs[name] = FieldSpec(
                 name=name,
-                kind=_kind(column.type),
+                kind=column_kind(column.type),
                 required=required,
                 max_length=getattr(column.type, "length", None),
                 choices=choices.get(name, ()),
+                int_bytes=_int_bytes(column.type),
             )
         elif name in RESOLVED_INPUTS or name not in table.c:
             kind = "number" if name in ("longitude", "latitude") else "text"
@@ -217,7 +229,16 @@ def _field_specs(table: sa.Table, rules: IngestRules) -> dict[str, FieldSpec]:
     return specs
 
 
-def _kind(column_type: sa.types.TypeEngine) -> str:  # type: ignore[type-arg]
+def _int_bytes(column_type: sa.types.TypeEngine) -> int | None:  # type: ignore[type-arg]
+    if isinstance(column_type, sa.SmallInteger):
+        return 2
+    if isinstance(column_type, sa.BigInteger):
+        return 8
+    return 4 if isinstance(column_type, sa.Integer) else None
+
+
+def column_kind(column_type: sa.types.TypeEngine) -> str:  # type: ignore[type-arg]
+    """The value kind (see :class:`FieldSpec`) of a column of this type."""
     if isinstance(column_type, ARRAY):
         return "text_list"
     if isinstance(column_type, sa.Boolean):

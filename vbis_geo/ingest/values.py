@@ -39,7 +39,10 @@ def convert_column(
     if spec.kind == "text":
         values, bad = _text(spec, raw, present, target)
     elif spec.kind == "integer":
-        values, bad = _integer(raw, present)
+        values, bad, outside = _integer(raw, present, spec.int_range)
+        reject_cells(
+            report, rows, outside, spec.name, raw, "out of the range of the field", spec.expected
+        )
     elif spec.kind == "number":
         values, bad = _number(raw, present)
     elif spec.kind == "date":
@@ -101,17 +104,29 @@ def is_arrow_text(values: pd.Series) -> bool:
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
-def _integer(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+def _integer(
+    raw: pd.Series, present: np.ndarray, limits: tuple[int, int] | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Whole numbers (Python ints), the mask of cells that are not one, and the mask of those
+    outside ``limits`` (the range of the column's type)."""
     text = raw.str.strip()
     ok = text.str.match(_INTEGER).fillna(False).to_numpy(dtype=bool)
-    bad = present & ~ok
     values = pd.Series([None] * len(raw), dtype=object, index=raw.index)
     if ok.any():
+        low, high = limits or (-(2**63), 2**63 - 1)
         try:
-            values[ok] = _arrow_cast(text[ok], pa.int64()).tolist()
+            numbers = _arrow_cast(text[ok], pa.int64())
+            whole: list[int] = numbers.tolist()
+            inside = (numbers >= low) & (numbers <= high)
         except (pa.ArrowException, TypeError):  # "12.0", or beyond 64 bits
-            values[ok] = [int(v) for v in pd.to_numeric(text[ok], errors="coerce")]
-    return values, bad
+            whole = [int(v.split(".")[0]) for v in text[ok]]
+            inside = np.array([low <= v <= high for v in whole], dtype=bool)
+        values[ok] = whole
+        outside = ok.copy()
+        outside[ok] = ~inside
+        values[outside] = None
+        return values, present & ~ok, outside
+    return values, present & ~ok, np.zeros(len(raw), dtype=bool)
 
 
 def _number(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]:
