@@ -135,6 +135,10 @@ def test_harvest_a_wfs_layer(conn, mapserver_wfs: str) -> None:  # type: ignore[
     assert report.dataset_code.startswith("harvest:wetlands:")
     # the attributes crossed GML unchanged (geometries may carry MapServer's rounding)
     assert dict(conn.execute(sa.text("SELECT code, name_vi FROM wetlands")).all()) == names
+    # a WFS layer has no "changed since" filter here: the report says it was read whole
+    again = ingest(conn, "wetlands", f"WFS:{mapserver_wfs}?TYPENAME=wetlands", since_field="x")
+    assert again.n_read == n and again.n_inserted == again.n_updated == 0
+    assert any("read whole" in i.problem for i in again.issues if i.action == "warning")
 
 
 def test_wfs_feature_type_must_exist(conn, mapserver_wfs: str) -> None:  # type: ignore[no-untyped-def]

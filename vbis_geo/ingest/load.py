@@ -175,6 +175,11 @@ def ingest_file(
         since = harvest.previous_harvest(conn, layer_id, path) if options.since_field else None
         source = harvest.read_remote(path, since_field=options.since_field, since=since)
         source.dataset_code = f"harvest:{layer_id}:{harvest.source_code(path)}"
+        if options.since_field and path.startswith("WFS:"):
+            source.notes.append(
+                "a WFS layer is read whole (--since-field filters OGC API Features only): "
+                "unchanged rows are found by comparing them"
+            )
         if since is not None and source.frame.empty:
             if not options.dry_run:
                 require_write_access(tgt.table.name, options)
