@@ -110,10 +110,16 @@ def _integer(
     """Whole numbers (Python ints), the mask of cells that are not one, and the mask of those
     outside ``limits`` (the range of the column's type)."""
     text = raw.str.strip()
-    ok = text.str.match(_INTEGER).fillna(False).to_numpy(dtype=bool)
+    low, high = limits or (-(2**63), 2**63 - 1)
     values = pd.Series([None] * len(raw), dtype=object, index=raw.index)
+    every = _cast_all(text, pa.int64())
+    if every is not None:  # every cell a whole number: Arrow parsed them all
+        numbers, ok = every
+        outside = ok & ((numbers < low) | (numbers > high))
+        values[ok & ~outside] = numbers[ok & ~outside].tolist()
+        return values, np.zeros(len(raw), dtype=bool), outside
+    ok = text.str.match(_INTEGER).fillna(False).to_numpy(dtype=bool)
     if ok.any():
-        low, high = limits or (-(2**63), 2**63 - 1)
         try:
             numbers = _arrow_cast(text[ok], pa.int64())
             whole: list[int] = numbers.tolist()
@@ -131,6 +137,11 @@ def _integer(
 
 def _number(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     text = raw.str.strip()
+    every = _cast_all(text, pa.float64())
+    if every is not None:  # every cell a number (inf and nan are not: not finite)
+        numbers, given = every
+        bad = given & ~np.isfinite(numbers)
+        return pd.Series(np.where(given & ~bad, numbers, np.nan), index=raw.index), bad
     ok = text.str.match(_NUMBER).fillna(False).to_numpy(dtype=bool)
     values = pd.Series(np.nan, index=raw.index, dtype=float)
     if ok.any():
@@ -140,6 +151,19 @@ def _number(raw: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]
             values[ok] = pd.to_numeric(text[ok], errors="coerce")
     bad = present & (~ok | ~np.isfinite(values.to_numpy()))
     return values.where(~bad, np.nan), bad
+
+
+def _cast_all(text: pd.Series, to: pa.DataType) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every cell of ``text`` parsed by Arrow as ``to`` (0 where missing) and the mask of the
+    cells present; None when a cell is not such a number (the cells are then matched one by
+    one). Arrow reads what the patterns accept, and inf and nan, which are not finite."""
+    array = pa.array(text, type=pa.string(), from_pandas=True)
+    try:
+        parsed = pc.cast(array, to)
+    except (pa.ArrowException, TypeError):
+        return None
+    present = parsed.is_valid().to_numpy(zero_copy_only=False)
+    return parsed.fill_null(0).to_numpy(zero_copy_only=False), present
 
 
 def _arrow_cast(text: pd.Series, to: pa.DataType) -> np.ndarray:
